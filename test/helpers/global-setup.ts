@@ -1,0 +1,2 @@
+// Placeholder replaced by the platform work: starts nothing when only unit tests run.
+export default async function globalSetup(): Promise<void> {}
