@@ -27,7 +27,7 @@ export class HttpTransportError extends Error {
   constructor(
     message: string,
     readonly url: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'HttpTransportError';

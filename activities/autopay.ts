@@ -1,0 +1,58 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SessionActivities } from './contracts';
+
+/** What the activities need from the Autopay client (src/providers/autopay). */
+export interface AutopayPort {
+  connectParking(
+    operatorId: string,
+    body: { parking_area_code: string; reference: string; vehicle_reg: string; plate_issuer: string; plate_subdivision?: string | null },
+  ): Promise<{ parking_id: string; reference: string; start_time: string }>;
+  manualStop(operatorId: string, body: { parking_id: string; reference: string; end_time: string }): Promise<unknown>;
+}
+
+/** Autopay writes offsets without a colon ("+0000"); ISO 8601 with a colon parses everywhere. */
+export function normaliseAutopayTime(value: string): string {
+  const fixed = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const d = new Date(fixed);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not a date-time: ${value}`);
+  return d.toISOString();
+}
+
+function rejected(err: unknown): never {
+  const e = err as { retryable?: boolean; errorId?: string; message?: string };
+  if (e && e.retryable === false) {
+    throw ApplicationFailure.nonRetryable(`${e.errorId ?? 'error'}: ${e.message ?? String(err)}`, 'AutopayRejected');
+  }
+  throw err;
+}
+
+/** `reference` is our session id: Autopay's callbacks then lead straight to the workflow. */
+export function createAutopayActivities(autopay: AutopayPort): Pick<SessionActivities, 'autopayConnect' | 'autopayManualStop'> {
+  return {
+    async autopayConnect(req) {
+      try {
+        const res = await autopay.connectParking(req.operatorId, {
+          parking_area_code: req.areaCode,
+          reference: req.reference,
+          vehicle_reg: req.vehicleReg,
+          plate_issuer: req.plateIssuer,
+          plate_subdivision: req.plateSubdivision,
+        });
+        return { autopayParkingId: res.parking_id, startTime: normaliseAutopayTime(res.start_time) };
+      } catch (err) {
+        rejected(err);
+      }
+    },
+    async autopayManualStop(req) {
+      try {
+        await autopay.manualStop(req.operatorId, {
+          parking_id: req.autopayParkingId,
+          reference: req.reference,
+          end_time: req.endTime,
+        });
+      } catch (err) {
+        rejected(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The activities' signatures as the workflows see them (type-only imports: the workflow bundle never
+ * contains activity code).
+ */
+import type { AmountView, AnprDetails, CardProviderName, SessionView, VippsUsage } from '../workflows/messages';
+
+export interface LedgerEntryInput {
+  /** Unique per money movement: a retried activity or a duplicate callback writes nothing new. */
+  idempotencyKey: string;
+  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee';
+  source: 'barrier' | 'autopay' | 'vipps' | 'easypark';
+  provider: 'netopia' | 'epx' | 'vipps' | 'autopay' | 'easypark' | 'none';
+  sessionId: string | null;
+  gross: string;
+  net: string;
+  vat: string;
+  currency: string;
+  occurredAt: string;
+  providerRefs?: Record<string, string>;
+  note?: string;
+}
+
+export interface SessionActivities {
+  priceSession(req: { parkingId: number; startTime: string; endTime: string }): Promise<AmountView>;
+  projectSession(view: SessionView & { version: number }): Promise<void>;
+  recordLedgerEntry(entry: LedgerEntryInput): Promise<void>;
+  startCardPayment(req: {
+    sessionId: number;
+    orderId: string;
+    provider: CardProviderName;
+    amount: string;
+    currency: string;
+    description: string;
+  }): Promise<{ providerRef: string; redirectUrl: string }>;
+  refundCardPayment(req: {
+    sessionId: number;
+    orderId: string;
+    provider: CardProviderName;
+    providerRef: string;
+    amount: string;
+    currency: string;
+    idempotencyKey: string;
+  }): Promise<{ refundRef: string }>;
+  autopayConnect(req: AnprDetails & { reference: string }): Promise<{ autopayParkingId: string; startTime: string }>;
+  autopayManualStop(req: { operatorId: string; autopayParkingId: string; reference: string; endTime: string }): Promise<void>;
+  findActiveVippsAgreement(req: { driverId: string }): Promise<{ agreementId: string } | null>;
+  addVippsUsage(req: { agreementId: string; usage: VippsUsage }): Promise<void>;
+}

@@ -1,0 +1,24 @@
+import type { SessionActivities } from './contracts';
+import { createAutopayActivities, type AutopayPort } from './autopay';
+import { createLedgerActivities } from './ledger';
+import { createPaymentActivities, type PaymentDeps } from './payments';
+import { createPricingActivities } from './pricing';
+import { createProjectionActivities } from './projection';
+import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
+
+export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
+  autopay: AutopayPort;
+}
+
+/** Every activity, with its dependencies injected (database models are module-level mongoose models). */
+export function createActivities(deps: ActivityDeps): SessionActivities {
+  return {
+    ...createPricingActivities(),
+    ...createProjectionActivities(),
+    ...createLedgerActivities(),
+    ...createPaymentActivities(deps),
+    ...createAutopayActivities(deps.autopay),
+    ...createVippsUsageActivities(deps),
+  };
+}
+export type { SessionActivities } from './contracts';

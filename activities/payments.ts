@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CardProvider, CardProviderName } from '../src/providers/card-provider';
+import type { SessionActivities } from './contracts';
+
+export interface PaymentDeps {
+  cardProviders: Record<CardProviderName, CardProvider>;
+  /** Our public base URL: where providers send the browser back and post notifications. */
+  publicBaseUrl: string;
+}
+
+/**
+ * Card payments. The order id `<sessionId>-<attempt>` is the provider-side idempotency key, so a retried
+ * activity (worker crash between call and completion) resumes the same payment instead of opening another.
+ */
+export function createPaymentActivities(deps: PaymentDeps): Pick<SessionActivities, 'startCardPayment' | 'refundCardPayment'> {
+  const provider = (name: CardProviderName) => {
+    const p = deps.cardProviders[name];
+    if (!p) throw ApplicationFailure.nonRetryable(`card provider ${name} is not configured`, 'CardProviderRejected');
+    return p;
+  };
+  return {
+    async startCardPayment(req) {
+      const resultPage = `${deps.publicBaseUrl}/api/payment/return/${req.sessionId}?order=${encodeURIComponent(req.orderId)}`;
+      // EPX browser post sends the browser (with the result) to us first; we confirm server to server there.
+      const epxResponse = `${deps.publicBaseUrl}/api/providers/epx/response`;
+      return provider(req.provider).start({
+        orderId: req.orderId,
+        amount: req.amount,
+        currency: req.currency,
+        description: req.description,
+        returnUrl: req.provider === 'epx' ? epxResponse : resultPage,
+        notifyUrl: req.provider === 'epx' ? epxResponse : `${deps.publicBaseUrl}/api/providers/netopia/ipn`,
+      });
+    },
+    async refundCardPayment(req) {
+      const res = await provider(req.provider).refund({
+        orderId: req.orderId,
+        providerRef: req.providerRef,
+        amount: req.amount,
+        currency: req.currency,
+        idempotencyKey: req.idempotencyKey,
+      });
+      return { refundRef: res.refundRef };
+    },
+  };
+}

@@ -1,0 +1,7 @@
+export { ParkingModel } from './parking';
+export { DriverModel, AccessTokenModel } from './driver';
+export { SessionModel } from './session';
+export { LedgerModel } from './ledger';
+export { WebhookInboxModel } from './webhook-inbox';
+export { OperatorModel, FleetModel } from './operator';
+export { AgreementModel } from './agreement';

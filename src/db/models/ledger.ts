@@ -1,0 +1,30 @@
+import { Schema, model } from 'mongoose';
+
+/**
+ * One row per money movement or attempt, from every source and provider. Amounts are exact decimal
+ * strings; the unique idempotency key makes duplicate callbacks and retried activities write nothing.
+ */
+const ledgerSchema = new Schema(
+  {
+    idempotencyKey: { type: String, required: true, unique: true },
+    kind: { type: String, required: true },
+    source: { type: String, required: true },
+    provider: { type: String, required: true },
+    sessionId: { type: String, default: null },
+    gross: { type: String, required: true },
+    net: { type: String, required: true },
+    vat: { type: String, required: true },
+    fee: { type: String, default: '0.00' },
+    currency: { type: String, required: true },
+    occurredAt: { type: Date, required: true },
+    /** UTC calendar day of occurredAt, for the daily report. */
+    day: { type: String, required: true },
+    providerRefs: { type: Schema.Types.Mixed, default: {} },
+    note: { type: String, default: null },
+  },
+  { timestamps: true },
+);
+ledgerSchema.index({ day: 1 });
+ledgerSchema.index({ sessionId: 1 });
+
+export const LedgerModel = model('LedgerEntry', ledgerSchema);

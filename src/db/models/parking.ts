@@ -1,0 +1,37 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+
+const accessPointSchema = new Schema(
+  { macAddress: { type: String, required: true }, direction: { type: String, enum: ['entrance', 'exit'], required: true }, name: { type: String, required: true } },
+  { _id: false },
+);
+
+const parkingSchema = new Schema(
+  {
+    id: { type: Number, required: true, unique: true },
+    name: { type: String, required: true },
+    description: { type: String, default: '' },
+    currency: { type: String, required: true },
+    active: { type: Boolean, default: true },
+    exclusivelyOnline: { type: Boolean, default: false },
+    accessPoints: { type: [accessPointSchema], default: [] },
+    tariff: {
+      graceMinutes: { type: Number, required: true },
+      intervalMinutes: { type: Number, required: true },
+      pricePerInterval: { type: String, required: true },
+      dailyCap: { type: String, default: null },
+    },
+    timeZone: { type: String, required: true },
+    vatPercent: { type: String, required: true },
+    cardProvider: { type: String, enum: ['netopia', 'epx'], required: true },
+    /** Set for camera (ANPR) parkings run by Autopay. */
+    anpr: {
+      type: new Schema({ areaCode: { type: String, required: true }, operatorId: { type: String, required: true } }, { _id: false }),
+      default: null,
+    },
+  },
+  { timestamps: true },
+);
+parkingSchema.index({ 'anpr.areaCode': 1 });
+
+export type ParkingDoc = InferSchemaType<typeof parkingSchema>;
+export const ParkingModel = model('Parking', parkingSchema);

@@ -1,0 +1,468 @@
+/**
+ * Offline NETOPIA: the v2 JSON endpoints our client calls (same auth, same shapes), a hosted card page, and IPNs
+ * signed the way NETOPIA signs them, sent with retries before the browser is sent back. State is in memory.
+ * Card numbers exist only inside one request: records, logs and pages hold maskPan() forms; CVVs are never kept.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../domain/money';
+import { safeEqual } from '../../security/constant-time';
+import { maskPan } from '../card-mask';
+import { httpRequest } from '../http';
+import type { SandboxContext } from '../sandbox-context';
+import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from './keys';
+import {
+  JsonDecimal,
+  NETOPIA_STATUS,
+  NetopiaCreditRequestSchema,
+  NetopiaIpnReplySchema,
+  NetopiaStartRequestSchema,
+  NetopiaStatusRequestSchema,
+  stringifyWithDecimals,
+} from './wire';
+
+export const NETOPIA_SANDBOX_DEFAULTS = {
+  apiKey: 'sandbox-netopia-api-key',
+  posSignature: 'SBOX-PARK-NTP1-2025-0001',
+} as const;
+
+export interface NetopiaSandboxOptions {
+  apiKey?: string;
+  posSignature?: string;
+  /** IPN deliveries per payment (first try included) and the backoff base between them. */
+  ipnAttempts?: number;
+  ipnRetryBaseMs?: number;
+  ipnTimeoutMs?: number;
+  /** An order nobody paid becomes status 23 (expired) after this long. */
+  orderTtlMs?: number;
+  keyPair?: NetopiaKeyPair;
+  now?: () => Date;
+}
+
+export interface NetopiaChargeRecord {
+  kind: 'charge';
+  key: string;
+  orderId: string;
+  ntpId: string;
+  amount: string;
+  currency: string;
+  approved: boolean;
+  errorCode: string;
+  cardMasked: string;
+  at: string;
+}
+export interface NetopiaRefundRecord {
+  kind: 'refund';
+  key: string;
+  orderId: string;
+  ntpId: string;
+  refundId: string;
+  amount: string;
+  currency: string;
+  at: string;
+}
+export interface NetopiaIpnRecord {
+  kind: 'ipn';
+  key: string;
+  orderId: string;
+  ntpId: string;
+  status: number;
+  attempts: number;
+  delivered: boolean;
+  at: string;
+}
+export type NetopiaSandboxRecord = NetopiaChargeRecord | NetopiaRefundRecord | NetopiaIpnRecord;
+
+export interface NetopiaSandbox {
+  router: Router;
+  publicKeyPem: string;
+  apiKey: string;
+  posSignature: string;
+  records(): NetopiaSandboxRecord[];
+  charges(): NetopiaChargeRecord[];
+  refunds(): NetopiaRefundRecord[];
+}
+
+interface Order {
+  orderId: string;
+  ntpId: string;
+  amount: string;
+  currency: string;
+  description: string;
+  notifyUrl: string;
+  redirectUrl: string;
+  createdAt: number;
+  status: number;
+  code?: string;
+  message?: string;
+  cardMasked?: string;
+  operationDate?: string;
+  refunded: string;
+  refunds: Map<string, NetopiaRefundRecord>;
+}
+
+/** PROVIDERS.md §3.3 sandbox cards; the accepted one needs CVV 111. Unknown cards: 35 declined. */
+const TEST_CARDS: Record<string, { code: string; message: string }> = {
+  '9900004810225098': { code: '00', message: 'Approved' },
+  '9900541631437790': { code: '19', message: 'Expired card' },
+  '9900518572831942': { code: '20', message: 'Insufficient funds' },
+  '9900827979991500': { code: '21', message: 'CVV2/CVC2 error' },
+  '9900005786662552': { code: '36', message: 'Transaction rejected by antifraud' },
+  '9900576270414197': { code: '34', message: 'Transaction not allowed for this card' },
+  '9900130597497640': { code: '99', message: 'Bank error' },
+};
+const ACCEPTED_CARD = '9900004810225098';
+const PAID_STATUSES: ReadonlySet<number> = new Set([NETOPIA_STATUS.PAID, NETOPIA_STATUS.CONFIRMED, NETOPIA_STATUS.CREDIT]);
+
+interface CardForm {
+  pan: string;
+  expMonth: number;
+  expYear: number;
+  cvv: string;
+}
+
+/** The page's fields: card_number, exp_month, exp_year (2 or 4 digits), cvv, name. A string is a form error. */
+function readCardForm(body: unknown): CardForm | string {
+  const f = (body ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof f[k] === 'string' ? (f[k] as string).trim() : '');
+  const pan = str('card_number').replace(/[\s-]/g, '');
+  const expMonth = Number(str('exp_month'));
+  const yearText = str('exp_year');
+  const expYear = yearText.length === 2 ? 2000 + Number(yearText) : Number(yearText);
+  if (!/^\d{12,19}$/.test(pan)) return 'Card number must be 12 to 19 digits';
+  if (!Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12) return 'Expiry month must be 1 to 12';
+  if (!/^\d{2}(\d{2})?$/.test(yearText)) return 'Expiry year must be YY or YYYY';
+  return { pan, expMonth, expYear, cvv: str('cvv') };
+}
+
+/** A card is good through the last day of its expiry month. */
+function isPast(expMonth: number, expYear: number, now: Date): boolean {
+  const y = now.getUTCFullYear();
+  return expYear < y || (expYear === y && expMonth < now.getUTCMonth() + 1);
+}
+
+function decide(card: CardForm, now: Date): { code: string; message: string } {
+  if (isPast(card.expMonth, card.expYear, now)) return { code: '19', message: 'Expired card' };
+  const known = TEST_CARDS[card.pan];
+  if (!known) return { code: '35', message: 'Transaction declined' };
+  if (card.pan === ACCEPTED_CARD && card.cvv !== '111') return { code: '21', message: 'CVV2/CVC2 error' };
+  return known;
+}
+
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** Plain, script-free page that a mobile WebView renders well: viewport meta, large inputs and button. */
+function page(title: string, inner: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;padding:16px;max-width:480px}
+label{display:block;margin-top:12px;font-size:16px}input{width:100%;box-sizing:border-box;font-size:20px;padding:12px;margin-top:4px}
+.row{display:flex;gap:8px}button,a.btn{display:block;width:100%;font-size:20px;padding:14px;margin-top:20px;text-align:center}
+.notice{background:#fee;padding:10px;margin-top:12px}</style></head><body>${inner}</body></html>`;
+}
+
+function cardForm(order: Order, notice?: string): string {
+  return page(
+    'NETOPIA Payments sandbox',
+    `<h1>NETOPIA Payments (sandbox)</h1>
+<p>${esc(order.description)}</p><p><strong>${esc(order.amount)} ${esc(order.currency)}</strong></p>
+${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
+<form method="post" action="${esc(order.ntpId)}" autocomplete="off">
+<label>Card number<input name="card_number" inputmode="numeric" autocomplete="cc-number" required></label>
+<div class="row"><label>Month<input name="exp_month" inputmode="numeric" placeholder="MM" required></label>
+<label>Year<input name="exp_year" inputmode="numeric" placeholder="YYYY" required></label></div>
+<label>CVV<input name="cvv" inputmode="numeric" autocomplete="cc-csc"></label>
+<label>Name on card<input name="name" autocomplete="cc-name"></label>
+<button type="submit">Pay ${esc(order.amount)} ${esc(order.currency)}</button></form>`,
+  );
+}
+
+function returnUrl(order: Order): string {
+  const url = new URL(order.redirectUrl);
+  url.searchParams.set('orderId', order.orderId);
+  return url.toString();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sendJson(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(stringifyWithDecimals(body));
+}
+
+/** NETOPIA's error shape: code/message at the top (go-sdk ApiResponse) and in error{}. */
+function sendError(res: Response, status: number, code: string, message: string): void {
+  sendJson(res, status, { code, message, error: { code, message } });
+}
+
+export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOptions = {}): NetopiaSandbox {
+  const apiKey = opts.apiKey ?? NETOPIA_SANDBOX_DEFAULTS.apiKey;
+  const posSignature = opts.posSignature ?? NETOPIA_SANDBOX_DEFAULTS.posSignature;
+  const keys = opts.keyPair ?? generateNetopiaKeyPair();
+  const ipnAttempts = opts.ipnAttempts ?? 5;
+  const ipnRetryBaseMs = opts.ipnRetryBaseMs ?? 200;
+  const orderTtlMs = opts.orderTtlMs ?? 60 * 60 * 1000;
+  const now = opts.now ?? (() => new Date());
+
+  const byOrderId = new Map<string, Order>();
+  const byNtpId = new Map<string, Order>();
+  const records: NetopiaSandboxRecord[] = [];
+
+  // ctx is read at request time: tests learn the sandbox's address only after listen().
+  const paymentUrl = (o: Order) => `${ctx.sandboxBaseUrl}/netopia/pay/${o.ntpId}`;
+
+  function newNtpId(): string {
+    let id: string;
+    do id = String(randomInt(100_000_000, 999_999_999));
+    while (byNtpId.has(id));
+    return id;
+  }
+
+  function expireIfStale(o: Order): void {
+    if (o.status === NETOPIA_STATUS.NEW && now().getTime() - o.createdAt > orderTtlMs) {
+      o.status = NETOPIA_STATUS.EXPIRED;
+      o.code = '23';
+      o.message = 'Order expired';
+    }
+  }
+
+  function paymentJson(o: Order, extra: Record<string, unknown> = {}) {
+    return {
+      method: 'card',
+      ntpID: o.ntpId,
+      status: o.status,
+      amount: new JsonDecimal(o.amount),
+      currency: o.currency,
+      paymentURL: paymentUrl(o),
+      operationDate: o.operationDate ?? '',
+      ...(o.cardMasked ? { instrument: { panMasked: o.cardMasked } } : {}),
+      ...extra,
+    };
+  }
+
+  /** The order's last card result; absent while nothing was tried (nothing to report yet). */
+  function errorJson(o: Order) {
+    if (PAID_STATUSES.has(o.status)) return { code: '00', message: 'Approved' };
+    return o.code ? { code: o.code, message: o.message ?? '' } : undefined;
+  }
+
+  async function deliverIpn(o: Order): Promise<void> {
+    const rawBody = stringifyWithDecimals({
+      order: { orderID: o.orderId, ntpID: o.ntpId, amount: new JsonDecimal(o.amount), currency: o.currency },
+      payment: { ...paymentJson(o), code: errorJson(o)?.code ?? '', message: errorJson(o)?.message ?? '' },
+    });
+    const token = signNetopiaIpnToken({ rawBody, posSignature, privateKeyPem: keys.privateKeyPem });
+    let attempts = 0;
+    let delivered = false;
+    while (attempts < ipnAttempts && !delivered) {
+      if (attempts > 0) await sleep(ipnRetryBaseMs * 2 ** (attempts - 1));
+      attempts++;
+      try {
+        const res = await httpRequest({
+          method: 'POST',
+          url: o.notifyUrl,
+          headers: { 'content-type': 'application/json', 'verification-token': token },
+          body: rawBody,
+          retries: 0,
+          timeoutMs: opts.ipnTimeoutMs ?? 5000,
+        });
+        const reply = NetopiaIpnReplySchema.safeParse(res.json);
+        delivered = res.status >= 200 && res.status < 300 && reply.success && reply.data.errorType === 0;
+        // errorType 2 = permanent: the merchant says a re-send cannot help.
+        if (reply.success && reply.data.errorType === 2) break;
+      } catch {
+        // unreachable notify URL: try again after the backoff
+      }
+    }
+    records.push({ kind: 'ipn', key: o.orderId, orderId: o.orderId, ntpId: o.ntpId, status: o.status, attempts, delivered, at: now().toISOString() });
+    ctx.log(`netopia: IPN for ${o.orderId} status ${o.status} ${delivered ? 'delivered' : 'NOT delivered'} after ${attempts} attempt(s)`);
+  }
+
+  const requireApiKey = (req: Request, res: Response, next: NextFunction) => {
+    if (safeEqual(req.get('authorization') ?? '', apiKey)) return next();
+    sendError(res, 401, '401', 'Invalid API key');
+  };
+  const json = express.json({ limit: '100kb' });
+  const form = express.urlencoded({ extended: false, limit: '10kb' });
+  const router = express.Router();
+
+  router.post('/payment/card/start', json, requireApiKey, (req, res) => {
+    const parsed = NetopiaStartRequestSchema.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, '100', `invalid or missing parameters: ${parsed.error.message}`);
+    const { config, order: o } = parsed.data;
+    if (!safeEqual(o.posSignature, posSignature)) return sendError(res, 400, '100', 'unknown posSignature');
+    const amount = parseProviderAmount(o.amount);
+    if (!hasAtMost2Decimals(amount)) return sendError(res, 400, '32', 'amount has more than 2 decimals');
+    const existing = byOrderId.get(o.orderID);
+    if (existing) {
+      // Idempotent on orderID: the same order again is the same payment; a different amount is another order.
+      if (existing.amount !== toAmountString(amount) || existing.currency !== o.currency) {
+        return sendError(res, 409, '99', 'another order with this orderID has a different amount');
+      }
+      return sendJson(res, 200, startAnswer(existing));
+    }
+    const order: Order = {
+      orderId: o.orderID,
+      ntpId: newNtpId(),
+      amount: toAmountString(amount),
+      currency: o.currency,
+      description: o.description,
+      notifyUrl: config.notifyUrl,
+      redirectUrl: config.redirectUrl,
+      createdAt: now().getTime(),
+      status: NETOPIA_STATUS.NEW,
+      refunded: '0.00',
+      refunds: new Map(),
+    };
+    byOrderId.set(order.orderId, order);
+    byNtpId.set(order.ntpId, order);
+    ctx.log(`netopia: order ${order.orderId} (${order.amount} ${order.currency}) → ntpID ${order.ntpId}`);
+    sendJson(res, 200, startAnswer(order));
+  });
+
+  function startAnswer(o: Order) {
+    const error = PAID_STATUSES.has(o.status)
+      ? { code: '00', message: 'Approved' }
+      : { code: '101', message: 'Redirect user to payment page' };
+    return { customerAction: {}, error, payment: paymentJson(o) };
+  }
+
+  /** Finds the order for status/credit calls; posID must be our POS signature (as the go-sdk sends it). */
+  function findOrder(res: Response, posID: string, ntpID: string, orderID: string): Order | undefined {
+    if (!safeEqual(posID, posSignature)) return void sendError(res, 400, '100', 'unknown posID');
+    const o = byNtpId.get(ntpID);
+    if (!o || o.orderId !== orderID) return void sendError(res, 404, '404', 'order not found');
+    return o;
+  }
+
+  router.post('/operation/status', json, requireApiKey, (req, res) => {
+    const parsed = NetopiaStatusRequestSchema.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, '100', `invalid or missing parameters: ${parsed.error.message}`);
+    const o = findOrder(res, parsed.data.posID, parsed.data.ntpID, parsed.data.orderID);
+    if (!o) return;
+    expireIfStale(o);
+    sendJson(res, 200, {
+      order: { orderID: o.orderId, ntpID: o.ntpId, amount: new JsonDecimal(o.amount), currency: o.currency, description: o.description },
+      payment: paymentJson(o),
+      ...(errorJson(o) ? { error: errorJson(o) } : {}),
+    });
+  });
+
+  router.post('/operation/credit', json, requireApiKey, (req, res) => {
+    const parsed = NetopiaCreditRequestSchema.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, '100', `invalid or missing parameters: ${parsed.error.message}`);
+    const b = parsed.data;
+    const o = findOrder(res, b.posID, b.ntpID, b.orderID);
+    if (!o) return;
+    const amount = parseProviderAmount(b.amount);
+    if (!hasAtMost2Decimals(amount)) return sendError(res, 400, '32', 'amount has more than 2 decimals');
+    const prior = o.refunds.get(b.idempotencyKey);
+    if (prior) {
+      // Same key, same amount: the refund already happened; answer as then. Same key, other amount: a bug upstream.
+      if (prior.amount !== toAmountString(amount)) return sendError(res, 409, '56', 'duplicate request with a different amount');
+      return sendJson(res, 200, creditAnswer(o, prior));
+    }
+    // 51/53: our sandbox's picks within NETOPIA's v1 credit-rule range (51–55); real codes UNCONFIRMED.
+    if (!PAID_STATUSES.has(o.status)) return sendError(res, 409, '51', 'order is not paid: nothing to credit');
+    const left = money(o.amount).minus(o.refunded);
+    if (amount.gt(left)) {
+      return sendError(res, 400, '53', `credit ${toAmountString(amount)} exceeds the refundable ${toAmountString(left)}`);
+    }
+    const refund: NetopiaRefundRecord = {
+      kind: 'refund',
+      key: b.idempotencyKey,
+      orderId: o.orderId,
+      ntpId: o.ntpId,
+      refundId: `ntp-credit-${randomUUID()}`,
+      amount: toAmountString(amount),
+      currency: o.currency,
+      at: now().toISOString(),
+    };
+    o.refunds.set(b.idempotencyKey, refund);
+    o.refunded = toAmountString(money(o.refunded).plus(amount));
+    if (money(o.refunded).eq(o.amount)) o.status = NETOPIA_STATUS.CREDIT;
+    records.push(refund);
+    ctx.log(`netopia: credit ${refund.amount} ${o.currency} on ${o.orderId} (key ${b.idempotencyKey})`);
+    sendJson(res, 200, creditAnswer(o, refund));
+  });
+
+  function creditAnswer(o: Order, r: NetopiaRefundRecord) {
+    return {
+      error: { code: '00', message: 'Credit accepted' },
+      payment: { ntpID: o.ntpId, status: o.status, amount: new JsonDecimal(r.amount), currency: o.currency, refundID: r.refundId },
+    };
+  }
+
+  router.get('/pay/:ntpId', (req, res) => {
+    const o = byNtpId.get(req.params.ntpId);
+    if (!o) return void res.status(404).send(page('Not found', '<h1>Payment not found</h1>'));
+    expireIfStale(o);
+    if (o.status === NETOPIA_STATUS.EXPIRED) {
+      return void res.status(410).send(page('Expired', '<h1>This payment has expired</h1>'));
+    }
+    if (PAID_STATUSES.has(o.status)) {
+      return void res.send(page('Paid', `<h1>Already paid</h1><a class="btn" href="${esc(returnUrl(o))}">Continue</a>`));
+    }
+    res.send(cardForm(o, o.code ? `Previous attempt: ${o.message}` : undefined));
+  });
+
+  router.post('/pay/:ntpId', form, async (req, res) => {
+    const o = byNtpId.get(String(req.params.ntpId));
+    if (!o) return void res.status(404).send(page('Not found', '<h1>Payment not found</h1>'));
+    expireIfStale(o);
+    if (o.status === NETOPIA_STATUS.EXPIRED) {
+      return void res.status(410).send(page('Expired', '<h1>This payment has expired</h1>'));
+    }
+    // Already paid: never charge twice, just send the browser on.
+    if (PAID_STATUSES.has(o.status)) return res.redirect(302, returnUrl(o));
+    const card = readCardForm(req.body);
+    if (typeof card === 'string') return void res.status(400).send(cardForm(o, card));
+
+    // Decide and record synchronously, before any await, so a double submit sees the order already paid.
+    const result = decide(card, now());
+    const cardMasked = maskPan(card.pan);
+    o.status = result.code === '00' ? NETOPIA_STATUS.PAID : NETOPIA_STATUS.DECLINED;
+    o.code = result.code;
+    o.message = result.message;
+    o.cardMasked = cardMasked;
+    o.operationDate = now().toISOString();
+    records.push({
+      kind: 'charge',
+      key: o.orderId,
+      orderId: o.orderId,
+      ntpId: o.ntpId,
+      amount: o.amount,
+      currency: o.currency,
+      approved: result.code === '00',
+      errorCode: result.code,
+      cardMasked,
+      at: o.operationDate,
+    });
+    ctx.log(`netopia: card ${cardMasked} on ${o.orderId} → ${result.code} ${result.message}`);
+
+    // NETOPIA notifies the merchant before the shopper is sent back, so the return page can already know.
+    await deliverIpn(o);
+    res.redirect(302, returnUrl(o));
+  });
+
+  router.get('/public-key.pem', (_req, res) => void res.type('application/x-pem-file').send(keys.publicKeyPem));
+  router.get('/_records', (_req, res) => void res.json(records));
+
+  // Body-parser failures (bad JSON) in NETOPIA's error shape rather than express's HTML page.
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = (err as { status?: number }).status ?? 500;
+    sendError(res, status, String(status), status < 500 ? 'invalid request' : 'internal error');
+  });
+
+  return {
+    router,
+    publicKeyPem: keys.publicKeyPem,
+    apiKey,
+    posSignature,
+    records: () => structuredClone(records),
+    charges: () => structuredClone(records.filter((r): r is NetopiaChargeRecord => r.kind === 'charge')),
+    refunds: () => structuredClone(records.filter((r): r is NetopiaRefundRecord => r.kind === 'refund')),
+  };
+}

@@ -1,0 +1,90 @@
+import { Router, type Request, type Response } from 'express';
+import { escapeHtml, normalizePhone, ProblemError } from './sandbox-http';
+import type { RecurringState } from './sandbox-state';
+import { fromOre, toOre } from './wire';
+
+/**
+ * The page behind vippsConfirmationUrl: stands in for the Vipps app, where the user accepts the
+ * agreement (optionally choosing their own daily maxAmount) or declines it. Like Vipps, it then sends
+ * the browser to merchantRedirectUrl either way, so the merchant must poll the agreement for the result.
+ */
+export function confirmPageRoutes(state: RecurringState, settle: () => Promise<void>): Router {
+  const r = Router();
+
+  r.get('/_ui/agreements/:agreementId', (req: Request, res: Response) => {
+    try {
+      const a = state.getAgreement(String(req.params.agreementId));
+      if (a.status !== 'PENDING') {
+        page(res, 409, 'Agreement not pending', `<p>This agreement is ${escapeHtml(a.status)}.</p>`);
+        return;
+      }
+      page(
+        res,
+        200,
+        `Confirm agreement: ${a.productName}`,
+        `<p>${escapeHtml(a.productDescription ?? '')}</p>
+<p>Suggested daily limit: <strong>${fromOre(a.suggestedMaxAmount)} ${a.currency}</strong></p>
+<form method="post">
+  <label>Phone number <input name="phoneNumber" value="${escapeHtml(a.draftPhoneNumber ?? '')}" required></label><br>
+  <label>Your max amount per day (${a.currency}) <input name="maxAmount" value="${fromOre(a.suggestedMaxAmount)}" inputmode="decimal"></label><br>
+  <button name="action" value="accept">Accept</button>
+  <button name="action" value="reject">Decline</button>
+</form>`,
+      );
+    } catch (err) {
+      errorPage(res, err);
+    }
+  });
+
+  r.post('/_ui/agreements/:agreementId', async (req: Request, res: Response) => {
+    try {
+      const form = formOf(req);
+      const id = String(req.params.agreementId);
+      if (form.action === 'reject') {
+        const a = state.reject(id);
+        await settle();
+        res.redirect(302, a.merchantRedirectUrl);
+        return;
+      }
+      if (form.action !== 'accept') throw new ProblemError(400, 'Bad Request', 'action must be accept or reject');
+      const phone = normalizePhone(form.phoneNumber ?? '');
+      if (!phone) throw new ProblemError(400, 'Bad Request', 'a valid phone number is required');
+      const a = state.accept(id, phone, parseKroner(form.maxAmount));
+      await settle();
+      res.redirect(302, a.merchantRedirectUrl);
+    } catch (err) {
+      errorPage(res, err);
+    }
+  });
+
+  return r;
+}
+
+function formOf(req: Request): Record<string, string | undefined> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null) return {};
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) out[k] = typeof v === 'string' ? v : undefined;
+  return out;
+}
+
+/** "1500", "1500.50" or "1500,50" kroner → øre; blank means "keep the suggested amount". */
+function parseKroner(raw: string | undefined): number | undefined {
+  const s = (raw ?? '').trim().replace(',', '.');
+  if (s === '') return undefined;
+  if (!/^\d+(\.\d{1,2})?$/.test(s)) throw new ProblemError(400, 'Bad Request', 'maxAmount must be an amount like 1500.00');
+  return toOre(s);
+}
+
+function page(res: Response, status: number, title: string, body: string): void {
+  res
+    .status(status)
+    .type('html')
+    .send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body><h1>${escapeHtml(title)}</h1>${body}<p><small>Vipps MobilePay sandbox</small></p></body></html>`);
+}
+
+function errorPage(res: Response, err: unknown): void {
+  if (err instanceof ProblemError) page(res, err.status, err.title, `<p>${escapeHtml(err.detail ?? '')}</p>`);
+  else page(res, 500, 'Error', `<p>${escapeHtml(String((err as Error)?.message ?? err))}</p>`);
+}

@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { SandboxContext } from '../sandbox-context';
+import { safeEqual } from '../../security/constant-time';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock } from './sandbox-clock';
+import { confirmPageRoutes } from './sandbox-confirm-page';
+import { handle, IdempotencyStore, merchantAuth, normalizePhone, parseBody, problemBody, sendReply } from './sandbox-http';
+import { SandboxLogin, type SandboxLoginRecord } from './sandbox-login';
+import { qrRoutes, type SandboxQr } from './sandbox-qr';
+import { receiptRoutes, type SandboxReceipt } from './sandbox-receipts';
+import { recurringRoutes } from './sandbox-recurring';
+import { RecurringState, type SandboxAgreement, type SandboxCharge } from './sandbox-state';
+import { SandboxUsers, type SandboxUserSeed } from './sandbox-users';
+import { WebhookDispatcher, type WebhookDelivery } from './sandbox-webhooks';
+
+/**
+ * Offline stand-in for Vipps MobilePay (Recurring v3 pay-as-you-go, Webhooks, Order Management
+ * receipts, merchant-redirect QR, Login), mounted at /vipps on the sandbox server, so the client's
+ * base URL is `${sandboxBaseUrl}/vipps`. It follows the seed documents and PROVIDERS.md §1–2, with its
+ * own clock so due dates and retry days can be played through in a test (see sandbox-clock.ts).
+ *
+ * Scenario rules (charge processing on the due date, sandbox time):
+ * - agreement accepted by `userActionRequiredPhone` → every charge FAILED user_action_required after retryDays;
+ * - amount above the user's maxAmount (but within suggestedMaxAmount) → stays DUE, FAILED charge_amount_too_high
+ *   after due + retryDays unless the user raises the limit (POST /_agreements/:id/max-amount);
+ * - otherwise CHARGED (recurring.charge-captured.v1).
+ *
+ * Paths (relative to the mount):
+ *   POST /accesstoken/get
+ *   /recurring/v3/agreements[...]                   merchant API (Bearer + subscription key, Idempotency-Key)
+ *   POST /order-management/v2/:paymentType/receipts/:orderId
+ *   POST /qr/v1/merchant-redirect, GET /qr/v1/merchant-redirect/:id, GET /qr/v1/images/:id.svg, GET /qr/r/:id
+ *   GET|POST /access-management-1.0/access/oauth2/auth, POST .../oauth2/token, GET /vipps-userinfo-api/userinfo
+ *   GET|POST /_ui/agreements/:id                    the "app" confirmation page
+ *   GET /_clock, POST /_clock/advance {days,hours,minutes}, POST /_clock/set {now}, POST /_process
+ *   POST /_agreements/:id/max-amount {maxAmount}, POST /_agreements/:id/user-stop
+ *   GET /_records
+ */
+
+export interface VippsSandboxOptions {
+  clientId: string;
+  clientSecret: string;
+  subscriptionKey: string;
+  merchantSerialNumber: string;
+  webhookSecret: string;
+  /** Our API's webhook receiver, e.g. `${apiBaseUrl}/api/providers/vipps/webhooks`. */
+  webhookUrl: string;
+  /** MSISDN whose charges always fail with user_action_required, e.g. '4790000001'. */
+  userActionRequiredPhone: string;
+  loginUsers?: SandboxUserSeed[];
+  /** Where the router is mounted; default '/vipps'. */
+  mountPath?: string;
+  tokenTtlSeconds?: number;
+  /** Delays between webhook retries; default 1 s, 5 s, 30 s, 2 min. */
+  webhookRetryDelaysMs?: number[];
+  webhookTimeoutMs?: number;
+  /** How long a mutating endpoint waits for its webhooks' first attempt before answering. */
+  webhookAwaitMs?: number;
+}
+
+export interface VippsSandboxRecords {
+  now: string;
+  today: string;
+  tokenRequests: number;
+  agreements: SandboxAgreement[];
+  charges: SandboxCharge[];
+  receipts: SandboxReceipt[];
+  webhookDeliveries: WebhookDelivery[];
+  logins: SandboxLoginRecord[];
+  qrCodes: SandboxQr[];
+}
+
+export interface ClockAdvance {
+  days?: number;
+  hours?: number;
+  minutes?: number;
+}
+
+export interface VippsSandbox {
+  router: Router;
+  /** `${sandboxBaseUrl}${mountPath}`: the VippsClient / Login base URL. */
+  baseUrl: string;
+  /** A deep copy: callers cannot change sandbox state through it. */
+  records(): VippsSandboxRecords;
+  clock: {
+    now(): Date;
+    today(): string;
+    /** Moves sandbox time forward and processes what became due, waiting for first webhook attempts. */
+    advance(by: ClockAdvance): Promise<void>;
+    set(at: Date | string): Promise<void>;
+  };
+  /** Runs processing at the current sandbox time (POST /_process). */
+  process(): Promise<void>;
+  /** Resolves when every webhook was delivered or given up. */
+  webhooksIdle(): Promise<void>;
+  /** Stops webhook retries. */
+  close(): void;
+}
+
+const AdvanceSchema = z
+  .strictObject({ days: z.number().min(0).optional(), hours: z.number().min(0).optional(), minutes: z.number().min(0).optional() })
+  .refine((a) => a.days !== undefined || a.hours !== undefined || a.minutes !== undefined, 'give days, hours or minutes');
+const SetClockSchema = z.strictObject({ now: z.iso.datetime({ offset: true }) });
+const MaxAmountSchema = z.strictObject({ maxAmount: z.int().min(100).max(2_000_000) });
+
+export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOptions): VippsSandbox {
+  const mountPath = opts.mountPath ?? '/vipps';
+  const baseUrl = ctx.sandboxBaseUrl.replace(/\/+$/, '') + mountPath;
+  const userActionRequiredPhone = normalizePhone(opts.userActionRequiredPhone);
+  if (!userActionRequiredPhone) throw new RangeError(`invalid userActionRequiredPhone ${opts.userActionRequiredPhone}`);
+
+  const clock = new SandboxClock();
+  const users = new SandboxUsers(opts.loginUsers, normalizePhone);
+  const dispatcher = new WebhookDispatcher({
+    url: opts.webhookUrl,
+    secret: opts.webhookSecret,
+    retryDelaysMs: opts.webhookRetryDelaysMs ?? [1_000, 5_000, 30_000, 120_000],
+    timeoutMs: opts.webhookTimeoutMs ?? 5_000,
+    log: ctx.log,
+  });
+  const settle = () => dispatcher.awaitFirstAttempts(opts.webhookAwaitMs ?? 2_000);
+  const state = new RecurringState({
+    clock,
+    users,
+    merchantSerialNumber: opts.merchantSerialNumber,
+    userActionRequiredPhone,
+    confirmationUrl: (id) => `${baseUrl}/_ui/agreements/${encodeURIComponent(id)}`,
+    emit: (orderKey, eventType, payload) => {
+      ctx.log(`vipps sandbox: ${eventType} ${String(payload.chargeId ?? payload.agreementId)}`);
+      dispatcher.enqueue(orderKey, eventType, payload);
+    },
+  });
+  const login = new SandboxLogin({ clientId: opts.clientId, clientSecret: opts.clientSecret, users, publicBaseUrl: baseUrl, log: ctx.log });
+  const idem = new IdempotencyStore();
+  const receipts = new Map<string, SandboxReceipt>();
+  const qrs = new Map<string, SandboxQr>();
+
+  // Access tokens are checked on real time: clients cache them by their own (real) clocks.
+  const tokens = new Map<string, number>();
+  let tokenRequests = 0;
+  const tokenTtlSeconds = opts.tokenTtlSeconds ?? 3600;
+
+  const advance = async (by: ClockAdvance) => {
+    clock.advance((by.days ?? 0) * DAY_MS + (by.hours ?? 0) * HOUR_MS + (by.minutes ?? 0) * MINUTE_MS);
+    state.tick();
+    await settle();
+  };
+  const setClock = async (at: Date | string) => {
+    clock.set(typeof at === 'string' ? new Date(at) : at);
+    state.tick();
+    await settle();
+  };
+  const clockView = () => ({ now: clock.nowIso(), today: clock.today() });
+
+  const router = Router();
+  router.use(express.json());
+  router.use(express.urlencoded({ extended: false }));
+
+  router.post('/accesstoken/get', (req: Request, res: Response) => {
+    tokenRequests++;
+    const ok =
+      req.get('client_id') === opts.clientId &&
+      safeEqual(req.get('client_secret') ?? '', opts.clientSecret) &&
+      req.get('ocp-apim-subscription-key') === opts.subscriptionKey &&
+      (req.get('merchant-serial-number') ?? opts.merchantSerialNumber) === opts.merchantSerialNumber;
+    if (!ok) {
+      sendReply(res, { status: 401, body: problemBody(401, 'Unauthorized', req.originalUrl, 'Invalid client credentials or subscription key') });
+      return;
+    }
+    const token = randomBytes(32).toString('base64url');
+    const nowS = Math.floor(Date.now() / 1000);
+    tokens.set(token, Date.now() + tokenTtlSeconds * 1000);
+    res.json({
+      token_type: 'Bearer',
+      expires_in: String(tokenTtlSeconds),
+      ext_expires_in: String(tokenTtlSeconds),
+      expires_on: String(nowS + tokenTtlSeconds),
+      not_before: String(nowS),
+      resource: '00000002-0000-0000-c000-000000000000',
+      access_token: token,
+    });
+  });
+
+  // Browser-facing and test-control routes: no merchant credentials.
+  router.use(confirmPageRoutes(state, settle));
+  router.use(login.routes());
+  const qr = qrRoutes(qrs, idem, baseUrl);
+  router.use(qr.public);
+
+  router.get('/_clock', (_req, res) => {
+    res.json(clockView());
+  });
+  router.post(
+    '/_clock/advance',
+    handle(async (req) => {
+      await advance(parseBody(AdvanceSchema, req.body));
+      return { status: 200, body: clockView() };
+    }),
+  );
+  router.post(
+    '/_clock/set',
+    handle(async (req) => {
+      await setClock(parseBody(SetClockSchema, req.body).now);
+      return { status: 200, body: clockView() };
+    }),
+  );
+  router.post(
+    '/_process',
+    handle(async () => {
+      state.tick();
+      await settle();
+      return { status: 200, body: clockView() };
+    }),
+  );
+  router.post(
+    '/_agreements/:agreementId/max-amount',
+    handle((req) => {
+      const a = state.setUserMaxAmount(String(req.params.agreementId), parseBody(MaxAmountSchema, req.body).maxAmount);
+      return { status: 200, body: state.toAgreementResponse(a) };
+    }),
+  );
+  router.post(
+    '/_agreements/:agreementId/user-stop',
+    handle(async (req) => {
+      const a = state.stop(String(req.params.agreementId), 'USER');
+      await settle();
+      return { status: 200, body: state.toAgreementResponse(a) };
+    }),
+  );
+  router.get('/_records', (_req, res) => {
+    res.json(records());
+  });
+
+  // Merchant API: Bearer token + subscription key.
+  const auth = merchantAuth({
+    subscriptionKey: opts.subscriptionKey,
+    merchantSerialNumber: opts.merchantSerialNumber,
+    isValidAccessToken: (t) => (tokens.get(t) ?? 0) > Date.now(),
+  });
+  router.use('/recurring/v3', auth, recurringRoutes(state, idem, settle));
+  router.use('/order-management', auth);
+  router.use(receiptRoutes(receipts));
+  router.use('/qr/v1/merchant-redirect', auth);
+  router.use(qr.merchant);
+
+  // Malformed JSON and other parser errors become problems instead of Express's HTML page.
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    sendReply(res, { status, body: problemBody(status, status === 400 ? 'Bad Request' : 'Internal Server Error', req.originalUrl, String((err as Error)?.message ?? err)) });
+  });
+
+  function records(): VippsSandboxRecords {
+    return structuredClone({
+      ...clockView(),
+      tokenRequests,
+      agreements: [...state.agreements.values()],
+      charges: [...state.charges.values()],
+      receipts: [...receipts.values()],
+      webhookDeliveries: dispatcher.deliveries,
+      logins: login.records,
+      qrCodes: [...qrs.values()],
+    });
+  }
+
+  return {
+    router,
+    baseUrl,
+    records,
+    clock: { now: () => clock.now(), today: () => clock.today(), advance, set: setClock },
+    process: async () => {
+      state.tick();
+      await settle();
+    },
+    webhooksIdle: () => dispatcher.idle(),
+    close: () => dispatcher.close(),
+  };
+}

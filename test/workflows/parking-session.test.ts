@@ -1,0 +1,140 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { seedDemoData } from '../../src/db/seed';
+import { loadConfig } from '../../src/config';
+import { SessionModel } from '../../src/db/models';
+import { sessionWorkflowId } from '../../src/temporal/ids';
+import { createWorker } from '../../workers/create-worker';
+import {
+  accessAttemptUpdate,
+  finalizeUpdate,
+  gateEventSignal,
+  sessionViewQuery,
+  type ParkingSessionInput,
+} from '../../workflows/messages';
+import { connectTestDb, dropTestDb } from '../helpers/db';
+import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { rejectionOf } from '../helpers/errors';
+
+const config = loadConfig({});
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = 'ts-parking';
+
+function input(sessionId: number, parkingId = 187): ParkingSessionInput {
+  const parking = {
+    187: { currency: 'RON', mac: '76:86:BB:DE:63:AD', exit: '76:86:BB:DE:63:AE' },
+    189: { currency: 'RON', mac: '76:86:BB:DE:65:01', exit: '76:86:BB:DE:65:02' },
+  }[parkingId as 187 | 189];
+  return {
+    sessionId,
+    driverId: 'demo-driver',
+    kind: 'barrier',
+    createdAt: new Date().toISOString(),
+    parking: {
+      id: parkingId,
+      name: 'Secured P 1',
+      description: '',
+      currency: parking.currency,
+      active: true,
+      exclusivelyOnline: false,
+      accessPoints: [
+        { macAddress: parking.mac, direction: 'entrance', name: 'in' },
+        { macAddress: parking.exit, direction: 'exit', name: 'out' },
+      ],
+      cardProvider: 'netopia',
+      vatPercent: '21',
+      timeZone: 'Europe/Bucharest',
+    },
+    settings: { entryTimeoutMs: 2 * 3600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
+  };
+}
+
+beforeAll(async () => {
+  await connectTestDb('wf_session');
+  await seedDemoData(config);
+  env = await createTimeSkippingEnv();
+  const unusedProvider = { name: 'netopia' as const, start: jest.fn(), status: jest.fn(), refund: jest.fn() };
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities: createActivities({
+      cardProviders: { netopia: unusedProvider, epx: { ...unusedProvider, name: 'epx' } },
+      publicBaseUrl: 'http://127.0.0.1:1',
+      autopay: { connectParking: jest.fn(), manualStop: jest.fn() },
+      temporal: env.client,
+      taskQueue,
+    }),
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await dropTestDb();
+});
+
+test('a session nobody enters expires after the two-hour entry timeout, instantly under time skipping', async () => {
+  const started = Date.now();
+  const handle = await env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9001),
+    taskQueue,
+    args: [input(9001)],
+  });
+  const result = await handle.result();
+  expect(result.state).toBe('expired');
+  expect(Date.now() - started).toBeLessThan(60_000);
+  const projected = await SessionModel.findOne({ sessionId: 9001 }).lean();
+  expect(projected?.state).toBe('expired');
+});
+
+test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued, finalize again gives the same amount', async () => {
+  const handle = await env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9002),
+    taskQueue,
+    args: [input(9002)],
+  });
+  const attempt = await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:bb:de:63:ad' }] });
+  expect(attempt.key.remainingTries).toBe(2);
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await env.sleep('3 hours');
+  const view = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  expect(view.state).toBe('exiting');
+  // 3 h + a few ms: 4 started hours at 5.00 (grace is not deducted once exceeded)
+  expect(view.amount).toEqual({ gross: '20.00', net: '16.53', vat: '3.47', vatPercent: '21', currency: 'RON' });
+  expect(view.exitKey?.remainingTries).toBe(3);
+  expect(view.paymentStatus).toBe('pending');
+  const again = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  expect(again.amount).toEqual(view.amount);
+  expect(again.attempts).toHaveLength(1);
+  expect(await rejectionOf(handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 188 }] }))).toMatch(/belongs to parking 187/);
+  expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'exit', macAddress: '76:86:BB:DE:63:AE' }] }))).toMatch(/not paid/);
+  const q = await handle.query(sessionViewQuery);
+  expect(q.exitKey?.remainingTries).toBe(3);
+});
+
+test('finalize before entry is refused and changes nothing', async () => {
+  const handle = await env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9003),
+    taskQueue,
+    args: [input(9003)],
+  });
+  expect(await rejectionOf(handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] }))).toMatch(/not been entered/);
+  expect((await handle.query(sessionViewQuery)).state).toBe('entering');
+});
+
+test('the entrance key is spent after its tries', async () => {
+  const handle = await env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9004),
+    taskQueue,
+    args: [input(9004)],
+  });
+  for (let i = 0; i < 3; i++) await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
+  expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] }))).toMatch(/spent/);
+  expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '00:00:00:00:00:00' }] }))).toMatch(/spent|unknown/);
+});

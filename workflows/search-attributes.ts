@@ -1,0 +1,23 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Business search attributes so ops can filter sessions in the Temporal UI, e.g.
+ * `SessionState = "exiting" AND ParkingId = 187`. Registered by the dev server start-up (src/temporal).
+ */
+export const SA_SESSION_ID = defineSearchAttributeKey('ParkingSessionId', SearchAttributeType.INT);
+export const SA_PARKING_ID = defineSearchAttributeKey('ParkingId', SearchAttributeType.INT);
+export const SA_PLATE = defineSearchAttributeKey('Plate', SearchAttributeType.KEYWORD);
+export const SA_STATE = defineSearchAttributeKey('SessionState', SearchAttributeType.KEYWORD);
+export const SA_PAYMENT_STATUS = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
+// A display/filter value only: money arithmetic never reads it back.
+export const SA_AMOUNT = defineSearchAttributeKey('AmountGross', SearchAttributeType.DOUBLE);
+
+/** `Name=Type` pairs for `temporal server start-dev --search-attribute`. */
+export const SEARCH_ATTRIBUTE_FLAGS: Record<string, 'Int' | 'Keyword' | 'Double'> = {
+  ParkingSessionId: 'Int',
+  ParkingId: 'Int',
+  Plate: 'Keyword',
+  SessionState: 'Keyword',
+  PaymentStatus: 'Keyword',
+  AmountGross: 'Double',
+};
