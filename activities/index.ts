@@ -4,6 +4,7 @@ import { createLedgerActivities } from './ledger';
 import { createPaymentActivities, type PaymentDeps } from './payments';
 import { createPricingActivities } from './pricing';
 import { createProjectionActivities } from './projection';
+import { createRefundActivities, type RefundActivities } from './refunds';
 import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
 
 export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
@@ -11,7 +12,7 @@ export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
-export function createActivities(deps: ActivityDeps): SessionActivities {
+export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities {
   return {
     ...createPricingActivities(),
     ...createProjectionActivities(),
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     ...createPaymentActivities(deps),
     ...createAutopayActivities(deps.autopay),
     ...createVippsUsageActivities(deps),
+    ...createRefundActivities(deps),
   };
 }
 export type { SessionActivities } from './contracts';

@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CardProvider, CardProviderName } from '../src/providers/card-provider';
+import { returnUrl } from '../src/api/pay-link';
 import type { SessionActivities } from './contracts';
 
 export interface PaymentDeps {
   cardProviders: Record<CardProviderName, CardProvider>;
   /** Our public base URL: where providers send the browser back and post notifications. */
   publicBaseUrl: string;
+  /** Signs the result-page link the provider sends the browser back to. */
+  payLinkSecret: string;
 }
 
 /**
@@ -20,7 +23,7 @@ export function createPaymentActivities(deps: PaymentDeps): Pick<SessionActiviti
   };
   return {
     async startCardPayment(req) {
-      const resultPage = `${deps.publicBaseUrl}/api/payment/return/${req.sessionId}?order=${encodeURIComponent(req.orderId)}`;
+      const resultPage = returnUrl(deps.publicBaseUrl, deps.payLinkSecret, req.sessionId);
       // EPX browser post sends the browser (with the result) to us first; we confirm server to server there.
       const epxResponse = `${deps.publicBaseUrl}/api/providers/epx/response`;
       return provider(req.provider).start({

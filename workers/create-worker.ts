@@ -16,7 +16,7 @@ export async function createWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: SessionActivities | Record<string, (...args: never[]) => Promise<unknown>>;
+  activities: object;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,

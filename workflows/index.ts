@@ -1,2 +1,3 @@
 // Every workflow the worker runs; the worker bundles this file.
 export { parkingSession } from './parking-session';
+export { sessionRefund } from './session-refund';

@@ -64,6 +64,7 @@ beforeAll(async () => {
     activities: createActivities({
       cardProviders: { netopia: unusedProvider, epx: { ...unusedProvider, name: 'epx' } },
       publicBaseUrl: 'http://127.0.0.1:1',
+      payLinkSecret: config.PAY_LINK_SECRET,
       autopay: { connectParking: jest.fn(), manualStop: jest.fn() },
       temporal: env.client,
       taskQueue,

@@ -1,0 +1,16 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps';
+
+/** Liveness and readiness: open to anyone (load balancers, compose health checks); they reveal nothing. */
+export function healthRoutes(deps: ApiDeps): Router {
+  const r = Router();
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  r.get('/readyz', async (_req, res) => {
+    const { temporal, database } = await deps.ready();
+    const down = [...(temporal ? [] : ['temporal']), ...(database ? [] : ['database'])];
+    res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', temporal: temporal ? 'up' : 'down', database: database ? 'up' : 'down', down });
+  });
+  return r;
+}

@@ -1,0 +1,57 @@
+import { Router } from 'express';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { IpnVerificationError, netopiaIpnReply, verifyNetopiaIpn } from '../../providers/netopia/inbound';
+import { netopiaOutcome } from '../../providers/netopia/wire';
+import { parseOrderId } from '../../temporal/ids';
+import type { ApiDeps } from '../deps';
+import { recordInbound } from '../inbox';
+import { signalPaymentResult } from '../payment-result';
+
+/**
+ * Netopia IPN: the Verification-token JWT (RS512, iss, aud = our POS signature, sub = SHA-512 of the raw
+ * body) is checked before anything else. The order id `<sessionId>-<attempt>` names the workflow.
+ */
+export function netopiaCallbackRoutes(deps: ApiDeps): Router {
+  const r = Router();
+  r.post('/api/providers/netopia/ipn', async (req, res) => {
+    let ipn;
+    try {
+      ipn = verifyNetopiaIpn({
+        rawBody: req.rawBody ?? Buffer.alloc(0),
+        verificationToken: req.get('verification-token'),
+        publicKeyPem: await deps.netopiaPublicKeyPem(),
+        posSignature: deps.config.NETOPIA_POS_SIGNATURE,
+      });
+    } catch (err) {
+      if (!(err instanceof IpnVerificationError)) throw err;
+      console.warn(`[netopia] IPN rejected: ${err.message}`);
+      return res.status(401).json(netopiaIpnReply(err));
+    }
+    const order = parseOrderId(ipn.orderId);
+    if (!order) return res.status(404).json(netopiaIpnReply({ kind: 'permanent', message: `unknown order ${ipn.orderId}` }));
+    const outcome = netopiaOutcome(ipn.status, ipn.errorCode, ipn.errorMessage);
+    await recordInbound('netopia', `status-${ipn.status}`, `netopia:${ipn.orderId}:${ipn.status}`, { ...ipn });
+    if (outcome.outcome === 'pending') return res.json(netopiaIpnReply());
+    try {
+      await signalPaymentResult(deps.temporal, order.sessionId, {
+        orderId: ipn.orderId,
+        outcome: outcome.outcome,
+        reason: outcome.reason,
+        reasonCode: outcome.reasonCode,
+        providerRef: ipn.ntpId,
+        amount: ipn.amount,
+        currency: ipn.currency,
+        cardLast4: ipn.cardMasked?.slice(-4),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        return res.status(404).json(netopiaIpnReply({ kind: 'permanent', message: `no parking session for order ${ipn.orderId}` }));
+      }
+      // Our side is down: errorType 1 asks Netopia to send the IPN again later.
+      console.error('[netopia] could not deliver IPN to the workflow', err);
+      return res.status(503).json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
+    }
+    return res.json(netopiaIpnReply());
+  });
+  return r;
+}

@@ -1,0 +1,42 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SessionModel } from '../db/models';
+import { sessionWorkflowId } from '../temporal/ids';
+import { sessionViewQuery, type SessionView } from '../../workflows/messages';
+import { badRequest, notFound } from './errors';
+
+export function parseSessionId(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw badRequest(`parking session id must be a positive integer, got "${raw}"`);
+  return Number(raw);
+}
+
+export const sessionHandle = (temporal: Client, sessionId: number) => temporal.workflow.getHandle(sessionWorkflowId(sessionId));
+
+/**
+ * The session as the workflow sees it; the read model answers once the workflow's history is gone
+ * (retention). Another driver's session is reported as not found, never as forbidden.
+ */
+export async function loadSession(temporal: Client, sessionId: number, driverId?: string): Promise<SessionView> {
+  let view: SessionView | null = null;
+  try {
+    view = await queryWithRetry(temporal, sessionId);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    const row = await SessionModel.findOne({ sessionId }).lean();
+    view = (row?.view as SessionView | undefined) ?? null;
+  }
+  if (!view || (driverId !== undefined && view.driverId !== driverId)) throw notFound(`parking session ${sessionId} not found`);
+  return view;
+}
+
+/** A just-started workflow answers queries only after its first task: retry briefly. */
+async function queryWithRetry(temporal: Client, sessionId: number): Promise<SessionView> {
+  const handle = sessionHandle(temporal, sessionId);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await handle.query(sessionViewQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { ParkingSnapshot } from '../../workflows/messages';
+import { ParkingModel, type ParkingDoc } from './models/parking';
+
+export function toParkingSnapshot(p: ParkingDoc): ParkingSnapshot {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description ?? '',
+    currency: p.currency,
+    active: p.active ?? true,
+    exclusivelyOnline: p.exclusivelyOnline ?? false,
+    accessPoints: (p.accessPoints ?? []).map((a) => ({ macAddress: a.macAddress, direction: a.direction as 'entrance' | 'exit', name: a.name })),
+    cardProvider: p.cardProvider as ParkingSnapshot['cardProvider'],
+    vatPercent: p.vatPercent,
+    timeZone: p.timeZone,
+  };
+}
+
+export async function findParking(id: number): Promise<ParkingDoc | null> {
+  return ParkingModel.findOne({ id }).lean<ParkingDoc>();
+}
+
+export async function findParkingByAreaCode(areaCode: string): Promise<ParkingDoc | null> {
+  return ParkingModel.findOne({ 'anpr.areaCode': areaCode }).lean<ParkingDoc>();
+}

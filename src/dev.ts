@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the whole product on one machine, in one process tree. Starts the Temporal dev server (with UI)
+ * and FerretDB unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider sandboxes, the worker
+ * and the API; seeds demo data; prints every URL. Ctrl-C stops everything.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from './config';
+import { connectDb, disconnectDb } from './db/connection';
+import { seedDemoData } from './db/seed';
+import { startApi } from './api/server';
+import { ROOT, startFerretDb, startTemporalDev, type RunningServer } from './platform/local-servers';
+import { createSandboxApp } from './providers/sandbox-app';
+import { buildWorker } from '../workers/run-worker';
+
+const say = (m: string) => console.log(`[start] ${m}`);
+
+const children: RunningServer[] = [];
+
+async function main(): Promise<void> {
+  const startServers = { temporal: !process.env.TEMPORAL_ADDRESS, mongo: !process.env.MONGODB_URI };
+  const config = loadConfig();
+  const dataDir = path.join(ROOT, '.data');
+
+  if (startServers.temporal || startServers.mongo) {
+    say('checking the local servers (the first build compiles Temporal and FerretDB from source: several minutes)');
+    execFileSync('bash', [path.join(ROOT, 'tools', 'build-all.sh')], { stdio: 'inherit' });
+  }
+  if (startServers.mongo) {
+    say('starting FerretDB (MongoDB wire protocol, data in .data/ferretdb) on 127.0.0.1:27017');
+    children.push(await startFerretDb({ port: 27017, dataDir: path.join(dataDir, 'ferretdb') }));
+  }
+  if (startServers.temporal) {
+    say('starting the Temporal dev server (data in .data/temporal.db) on 127.0.0.1:7233, UI on 8233');
+    children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db') }));
+  }
+
+  await connectDb(config.MONGODB_URI);
+  await seedDemoData(config);
+  say('demo data seeded');
+
+  const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
+  const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
+  await new Promise((resolve) => sandboxServer.once('listening', resolve));
+
+  const { worker, close: closeWorker } = await buildWorker(config);
+  const workerRun = worker.run();
+  const api = await startApi(config);
+
+  console.log(`
+  Parking payment engine is running
+  ---------------------------------
+  API              ${config.PUBLIC_BASE_URL}        (health: /healthz, /readyz)
+  Provider sandbox ${config.SANDBOX_BASE_URL}        (/netopia /epx /autopay /vipps /easypark)
+  Temporal         ${config.TEMPORAL_ADDRESS}${startServers.temporal ? '\n  Temporal UI      http://127.0.0.1:8233' : ''}
+  MongoDB          ${config.MONGODB_URI}
+
+  Demo driver token   ${config.DEMO_DRIVER_TOKEN}     (Authorization: Bearer ...)
+  Demo gate API key   ${config.DEMO_GATE_API_KEY}     (X-API-Key)
+  Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...)
+  EasyPark fleet      ${config.DEMO_EASYPARK_USERNAME} / ${config.DEMO_EASYPARK_PASSWORD}
+  Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), area1 Autopay (NOK)
+  Test cards          Netopia 9900004810225098 CVV 111 (accepted), 9900541631437790 (expired); EPX 4000000000000002 EXP 12/2025
+
+  README.md walks through a whole session with curl. Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await closeWorker().catch(() => undefined);
+    await api.close().catch(() => undefined);
+    sandbox.close();
+    await new Promise<void>((resolve) => {
+      sandboxServer.close(() => resolve());
+      sandboxServer.closeAllConnections();
+    });
+    await disconnectDb().catch(() => undefined);
+    for (const child of children.reverse()) await child.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch(async (err) => {
+  console.error('[start] failed:', err instanceof Error ? err.message : err);
+  // Never leave a half-started stack behind: the servers we started go down with us.
+  for (const child of children.reverse()) await child.stop();
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import express, { type Express } from 'express';
+import type { Config } from '../config';
+import { createAutopaySandbox } from './autopay/sandbox';
+import type { CallbackAuth } from './autopay/inbound';
+import { createEasyParkSandbox } from './easypark/sandbox';
+import { createEpxSandbox } from './epx/sandbox';
+import { createNetopiaSandbox } from './netopia/sandbox';
+import type { SandboxContext } from './sandbox-context';
+import { createVippsSandbox } from './vipps/sandbox';
+
+export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
+  const secret = config.DEMO_AUTOPAY_CALLBACK_SECRET;
+  if (config.DEMO_AUTOPAY_CALLBACK_AUTH === 'token') return { method: 'token', token: secret };
+  if (config.DEMO_AUTOPAY_CALLBACK_AUTH === 'api_key') return { method: 'api_key', key: secret };
+  const i = secret.indexOf(':');
+  return { method: 'basic', username: secret.slice(0, i), password: secret.slice(i + 1) };
+}
+
+/**
+ * All provider sandboxes on one server, each under its provider's path and configured with the same
+ * credentials our clients use, so the product cannot tell them from the real providers.
+ */
+export function createSandboxApp(config: Config, log: (m: string) => void = () => undefined) {
+  const ctx: SandboxContext = { sandboxBaseUrl: config.SANDBOX_BASE_URL, apiBaseUrl: config.PUBLIC_BASE_URL, log };
+  const api = config.PUBLIC_BASE_URL;
+  // Mounted before any body parser: the sandboxes verify signatures over the raw bytes.
+  const netopia = createNetopiaSandbox(ctx, { apiKey: config.NETOPIA_API_KEY, posSignature: config.NETOPIA_POS_SIGNATURE });
+  const epx = createEpxSandbox(ctx, {
+    custNbr: config.EPX_CUST_NBR,
+    merchNbr: config.EPX_MERCH_NBR,
+    dbaNbr: config.EPX_DBA_NBR,
+    terminalNbr: config.EPX_TERMINAL_NBR,
+    epiKey: config.EPX_EPI_KEY,
+  });
+  const autopay = createAutopaySandbox(ctx, {
+    operators: Object.fromEntries(
+      Object.entries(config.autopayOperators).map(([id, creds]) => [
+        id,
+        {
+          ...creds,
+          areaCodes: ['area1'],
+          callback: {
+            successUrl: `${api}/api/providers/autopay/parking-ended`,
+            cancelUrl: `${api}/api/providers/autopay/parking-cancelled`,
+            auth: demoAutopayCallbackAuth(config),
+          },
+          currency: 'NOK',
+          vatPercent: '25',
+          pricePerHour: '30.00',
+        },
+      ]),
+    ),
+  });
+  const vipps = createVippsSandbox(ctx, {
+    clientId: config.VIPPS_CLIENT_ID,
+    clientSecret: config.VIPPS_CLIENT_SECRET,
+    subscriptionKey: config.VIPPS_SUBSCRIPTION_KEY,
+    merchantSerialNumber: config.VIPPS_MSN,
+    webhookSecret: config.VIPPS_WEBHOOK_SECRET,
+    webhookUrl: `${api}/api/providers/vipps/webhooks`,
+    userActionRequiredPhone: '4790000001',
+  });
+  const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD });
+
+  const app: Express = express();
+  app.disable('x-powered-by');
+  app.use('/netopia', netopia.router);
+  app.use('/epx', epx.router);
+  app.use('/autopay', autopay.router);
+  app.use('/vipps', vipps.router);
+  app.use('/easypark', easypark.router);
+  app.get('/', (_req, res) => {
+    res.json({ sandboxes: ['/netopia', '/epx', '/autopay', '/vipps', '/easypark'], note: 'offline simulators of the payment providers' });
+  });
+  const close = () => {
+    autopay.close();
+    vipps.close();
+    easypark.close();
+  };
+  return { app, netopia, epx, autopay, vipps, easypark, close };
+}

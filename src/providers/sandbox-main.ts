@@ -1,0 +1,16 @@
+// The provider sandboxes as their own process (docker compose); `npm start` runs them in-process.
+import { loadConfig } from '../config';
+import { createSandboxApp } from './sandbox-app';
+
+const config = loadConfig();
+const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
+const server = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0', () => {
+  console.log(`[sandbox] provider sandboxes on ${config.SANDBOX_BASE_URL}`);
+});
+const stop = () => {
+  sandbox.close();
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,19 @@
+// The worker process: runs the workflows and activities on the task queue.
+import { loadConfig } from '../src/config';
+import { connectDb } from '../src/db/connection';
+import { buildWorker } from './run-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await connectDb(config.MONGODB_URI);
+  const { worker, close } = await buildWorker(config);
+  console.log(`[worker] polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  await worker.run(); // returns after SIGINT/SIGTERM (the SDK's default shutdown signals)
+  await close();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error('[worker] fatal:', err);
+  process.exit(1);
+});

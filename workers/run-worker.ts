@@ -1,0 +1,32 @@
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { createActivities } from '../activities';
+import type { Config } from '../src/config';
+import { createProviderClients } from '../src/providers/clients';
+import { createWorker } from './create-worker';
+
+/** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
+export async function buildWorker(config: Config): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const providers = createProviderClients(config);
+  const activities = {
+    ...createActivities({
+      cardProviders: providers.cardProviders,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      payLinkSecret: config.PAY_LINK_SECRET,
+      autopay: providers.autopay,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    }),
+  };
+  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities });
+  return {
+    worker,
+    close: async () => {
+      await connection.close();
+      await clientConnection.close();
+    },
+  };
+}
