@@ -1,5 +1,6 @@
 import type { SessionActivities } from './contracts';
 import { createAutopayActivities, type AutopayPort } from './autopay';
+import { createFleetActivities, type FleetActivities } from './fleet';
 import { createLedgerActivities } from './ledger';
 import { createPaymentActivities, type PaymentDeps } from './payments';
 import { createPricingActivities } from './pricing';
@@ -12,7 +13,7 @@ export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
-export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities {
+export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & FleetActivities {
   return {
     ...createPricingActivities(),
     ...createProjectionActivities(),
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities & Refund
     ...createAutopayActivities(deps.autopay),
     ...createVippsUsageActivities(deps),
     ...createRefundActivities(deps),
+    ...createFleetActivities(),
   };
 }
 export type { SessionActivities } from './contracts';

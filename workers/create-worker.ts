@@ -1,5 +1,4 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { SessionActivities } from '../activities';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

@@ -1,3 +1,4 @@
 // Every workflow the worker runs; the worker bundles this file.
 export { parkingSession } from './parking-session';
 export { sessionRefund } from './session-refund';
+export { fleetSession } from './fleet-session';

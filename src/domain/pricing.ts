@@ -1,4 +1,4 @@
-import { money, round2 } from './money';
+import { hasAtMost2Decimals, money, round2 } from './money';
 
 /**
  * A barrier-parking tariff: pay per started interval once the grace period is over, capped per
@@ -78,7 +78,12 @@ export function priceStay(start: Date, end: Date, tariff: Tariff): PriceBreakdow
 export function validateTariff(t: Tariff): void {
   if (!Number.isInteger(t.graceMinutes) || t.graceMinutes < 0) throw new RangeError('graceMinutes must be a non-negative integer');
   if (!Number.isInteger(t.intervalMinutes) || t.intervalMinutes <= 0) throw new RangeError('intervalMinutes must be a positive integer');
-  if (money(t.pricePerInterval).isNegative()) throw new RangeError('pricePerInterval must not be negative');
-  if (t.dailyCap !== null && money(t.dailyCap).isNegative()) throw new RangeError('dailyCap must not be negative');
+  // Sub-cent tariffs would round per day and could break the cap: prices are whole cents.
+  if (money(t.pricePerInterval).isNegative() || !hasAtMost2Decimals(t.pricePerInterval)) {
+    throw new RangeError('pricePerInterval must be a non-negative amount with at most 2 decimals');
+  }
+  if (t.dailyCap !== null && (money(t.dailyCap).isNegative() || !hasAtMost2Decimals(t.dailyCap))) {
+    throw new RangeError('dailyCap must be a non-negative amount with at most 2 decimals');
+  }
   localDate(0, t.timeZone); // throws RangeError on an unknown zone
 }

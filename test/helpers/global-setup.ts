@@ -11,9 +11,7 @@ import path from 'node:path';
 import { freePort, startFerretDb, startTemporalDev, type RunningServer } from '../../src/platform/local-servers';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __TEST_SERVERS__: RunningServer[] | undefined;
-  // eslint-disable-next-line no-var
   var __TEST_DATA_DIR__: string | undefined;
 }
 

@@ -1,0 +1,73 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { LedgerModel, SessionModel } from '../../db/models';
+import { renderReportCsv } from '../../domain/report-csv';
+import { buildDailyReport, isCalendarDay, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
+import { requireOps } from '../auth';
+import type { ApiDeps } from '../deps';
+
+/** Ops reports: reads of the ledger and session read models only; the arithmetic is src/domain/report.ts. */
+
+const dailyQuery = z.object({
+  date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+const LEDGER_FIELDS = { kind: 1, source: 1, provider: 1, sessionId: 1, gross: 1, net: 1, vat: 1, fee: 1, currency: 1 } as const;
+
+type LeanLedger = { kind: string; source: string; provider: string; sessionId?: string | null; gross: string; net: string; vat: string; fee?: string | null; currency: string };
+const toLedgerRow = (r: LeanLedger): ReportLedgerRow => ({
+  kind: r.kind,
+  source: r.source,
+  provider: r.provider,
+  sessionId: r.sessionId ?? null,
+  gross: r.gross,
+  net: r.net,
+  vat: r.vat,
+  fee: r.fee ?? '0.00',
+  currency: r.currency,
+});
+
+function paidVia(view: unknown): ReportSessionRow['paidVia'] {
+  const v = (view as { paidVia?: unknown } | null)?.paidVia;
+  return v === 'card' || v === 'vipps' || v === 'free' ? v : null;
+}
+
+export function reportRoutes(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/api/ops/reports/daily', requireOps(deps.config.OPS_API_TOKEN), async (req, res) => {
+    const { date, format } = dailyQuery.parse(req.query); // ZodError → 400 with the field
+    const start = new Date(`${date}T00:00:00Z`);
+    const end = new Date(start.getTime() + 86_400_000);
+
+    const dayLedger = (await LedgerModel.find({ day: date }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow);
+    // Sessions touched today: their read model changed today, or today's ledger mentions them.
+    const ledgerSessionIds = [...new Set(dayLedger.map((r) => r.sessionId).filter((id): id is string => id !== null && /^\d+$/.test(id)).map(Number))];
+    const sessionDocs = await SessionModel.find(
+      { $or: [{ updatedAt: { $gte: start, $lt: end } }, { sessionId: { $in: ledgerSessionIds } }] },
+      { sessionId: 1, state: 1, paymentStatus: 1, amountGross: 1, currency: 1, view: 1 },
+    ).lean();
+    const sessions: ReportSessionRow[] = sessionDocs.map((s) => ({
+      sessionId: s.sessionId,
+      state: s.state,
+      paymentStatus: s.paymentStatus ?? 'none',
+      amountGross: s.amountGross ?? null,
+      currency: s.currency ?? null,
+      paidVia: paidVia(s.view),
+    }));
+    // Every ledger row of those sessions, whatever its day: a capture just before midnight still counts.
+    const sessionLedger = sessions.length
+      ? (await LedgerModel.find({ sessionId: { $in: sessions.map((s) => String(s.sessionId)) } }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow)
+      : [];
+
+    const report = buildDailyReport(date, dayLedger, sessions, sessionLedger);
+    if (format === 'csv') {
+      res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="report-${date}.csv"`).send(renderReportCsv(report));
+      return;
+    }
+    res.json(report);
+  });
+
+  return router;
+}

@@ -1,0 +1,104 @@
+/**
+ * The whole product on loopback for API/e2e tests: provider sandboxes, a worker on its own task queue, and the
+ * API, against the dev server and FerretDB started by the global setup. Ports are free ones.
+ */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type Config } from '../../src/config';
+import { seedDemoData } from '../../src/db/seed';
+import { startApi } from '../../src/api/server';
+import { freePort } from '../../src/platform/local-servers';
+import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { buildWorker } from '../../workers/run-worker';
+import { connectTestDb, dropTestDb } from './db';
+
+export interface Stack {
+  config: Config;
+  api: string;
+  sandboxUrl: string;
+  sandbox: ReturnType<typeof createSandboxApp>;
+  temporal: Client;
+  stop(): Promise<void>;
+}
+
+export async function startStack(name: string, env: Record<string, string> = {}): Promise<Stack> {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup did not start Temporal');
+  const mongoUri = await connectTestDb(name);
+  const [port, sandboxPort] = [await freePort(), await freePort()];
+  const config = loadConfig({
+    PORT: String(port),
+    SANDBOX_PORT: String(sandboxPort),
+    TEMPORAL_ADDRESS: address,
+    MONGODB_URI: mongoUri,
+    TEMPORAL_TASK_QUEUE: `test-${name}-${process.pid}-${Date.now()}`,
+    ...env,
+  });
+  await seedDemoData(config);
+  const sandbox = createSandboxApp(config);
+  const sandboxServer: Server = await new Promise((resolve) => {
+    const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));
+  });
+  const { worker, close: closeWorker } = await buildWorker(config);
+  const running = worker.run();
+  const api = await startApi(config);
+  const temporal = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
+  return {
+    config,
+    api: config.PUBLIC_BASE_URL,
+    sandboxUrl: config.SANDBOX_BASE_URL,
+    sandbox,
+    temporal,
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await closeWorker();
+      await api.close();
+      sandbox.close();
+      await new Promise<void>((resolve) => {
+        sandboxServer.close(() => resolve());
+        sandboxServer.closeAllConnections();
+      });
+      await temporal.connection.close();
+      await dropTestDb();
+    },
+  };
+}
+
+/** JSON over real HTTP; never follows redirects (tests look at them). */
+export async function http(
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; form?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; text: string; location: string | null }> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(opts.form).toString();
+  } else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  }
+  const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, body: json, text, location: res.headers.get('location') };
+}
+
+/** Polls until the check passes (workflows react to signals asynchronously). */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * docker-compose.yml cannot run here (no Docker), so its wiring is checked statically: services, ports,
+ * service-name addresses, health-gated start order, the search attributes and the env names the app reads.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | { published?: string | number; target?: number }>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+}
+interface Compose {
+  services: Record<string, Service>;
+}
+
+const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
+const services = compose.services;
+const APP_SERVICES = ['api', 'worker', 'sandbox'] as const;
+
+/** A service's environment as a map, with compose's `${VAR:-default}` resolved to its default. */
+function envOf(name: string): Record<string, string> {
+  const raw = services[name].environment ?? {};
+  const entries: Array<[string, string]> = Array.isArray(raw)
+    ? raw.map((line) => {
+        const i = line.indexOf('=');
+        return [i < 0 ? line : line.slice(0, i), i < 0 ? '' : line.slice(i + 1)];
+      })
+    : Object.entries(raw).map(([k, v]) => [k, v === null ? '' : String(v)]);
+  return Object.fromEntries(entries.map(([k, v]) => [k, v.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1')]));
+}
+
+function publishedPorts(name: string): string[] {
+  return (services[name].ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`));
+}
+
+function dependsOn(name: string): Record<string, string | undefined> {
+  const d = services[name].depends_on ?? {};
+  return Array.isArray(d) ? Object.fromEntries(d.map((s) => [s, undefined])) : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v?.condition]));
+}
+
+const commandOf = (name: string): string => [services[name].command ?? []].flat().join(' ');
+
+/** The env names declared in the zod schema of src/config.ts (read from its source: the schema is private). */
+function configEnvNames(): Set<string> {
+  const src = readFileSync(path.join(ROOT, 'src', 'config.ts'), 'utf8');
+  const start = src.indexOf('const EnvSchema = z.object({');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const body = src.slice(start, src.indexOf('\n});', start));
+  return new Set([...body.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]));
+}
+
+describe('docker-compose.yml', () => {
+  it('has every service', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['api', 'mongodb', 'postgresql', 'sandbox', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+    );
+  });
+
+  it('uses the agreed images', () => {
+    expect(services.postgresql.image).toMatch(/^postgres:16\b/);
+    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(services['temporal-setup'].image).toMatch(/^temporalio\/admin-tools:/);
+    expect(services.mongodb.image).toMatch(/^mongo:7\b/);
+    for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
+  });
+
+  it('publishes the API on 3000, the sandbox on 4010 and the Temporal UI on 8233', () => {
+    expect(publishedPorts('api')).toContain('3000:3000');
+    expect(publishedPorts('sandbox')).toContain('4010:4010');
+    expect(publishedPorts('temporal-ui')).toContain('8233:8080');
+  });
+
+  it('runs the entry points of the package.json scripts', () => {
+    const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(commandOf('api')).toBe('npx tsx src/main.ts');
+    expect(commandOf('worker')).toBe('npx tsx workers/main.ts');
+    expect(commandOf('sandbox')).toBe('npx tsx src/providers/sandbox-main.ts');
+    expect(`npx ${scripts['start:api']}`).toBe(commandOf('api'));
+    expect(`npx ${scripts['start:worker']}`).toBe(commandOf('worker'));
+    expect(`npx ${scripts['start:sandbox']}`).toBe(commandOf('sandbox'));
+  });
+
+  it.each(APP_SERVICES)('%s reaches Temporal, MongoDB and the sandbox by their compose service names', (name) => {
+    const env = envOf(name);
+    const [temporalHost, temporalPort] = env.TEMPORAL_ADDRESS.split(':');
+    expect(services[temporalHost]).toBeDefined();
+    expect(temporalHost).toBe('temporal');
+    expect(temporalPort).toBe('7233');
+
+    const mongo = new URL(env.MONGODB_URI);
+    expect(mongo.protocol).toBe('mongodb:');
+    expect(mongo.hostname).toBe('mongodb');
+    expect(services[mongo.hostname]).toBeDefined();
+    expect(mongo.port).toBe('27017');
+    expect(mongo.pathname).toBe('/parking');
+
+    const sandbox = new URL(env.SANDBOX_BASE_URL);
+    expect(services[sandbox.hostname]).toBeDefined();
+    expect(sandbox.port).toBe('4010');
+    expect(env.PUBLIC_BASE_URL).toBe('http://localhost:3000');
+  });
+
+  it('the app services share one environment', () => {
+    expect(envOf('worker')).toEqual(envOf('api'));
+    expect(envOf('sandbox')).toEqual(envOf('api'));
+  });
+
+  it.each(APP_SERVICES)('every env name %s is given is one src/config.ts reads, and the values parse', (name) => {
+    const known = configEnvNames();
+    expect(known.has('TEMPORAL_ADDRESS')).toBe(true); // the source parse itself works
+    const env = envOf(name);
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    const config = loadConfig(env);
+    expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(config.MONGODB_URI).toBe('mongodb://mongodb:27017/parking');
+    expect(config.PORT).toBe(3000);
+    expect(config.SANDBOX_PORT).toBe(4010);
+  });
+
+  it('the Temporal tools and UI also address Temporal by service name', () => {
+    expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(envOf('temporal-setup').TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', DB_PORT: '5432', POSTGRES_SEEDS: 'postgresql' });
+    expect(envOf('temporal').POSTGRES_USER).toBe(envOf('postgresql').POSTGRES_USER);
+    expect(envOf('temporal').POSTGRES_PWD).toBe(envOf('postgresql').POSTGRES_PASSWORD);
+  });
+
+  it.each(['api', 'temporal', 'mongodb', 'postgresql'])('%s has a health check', (name) => {
+    const hc = services[name].healthcheck;
+    expect(hc).toBeDefined();
+    expect(hc!.disable).not.toBe(true);
+    expect([hc!.test ?? []].flat().length).toBeGreaterThan(0);
+  });
+
+  it('the API health check asks /readyz on port 3000', () => {
+    expect([services.api.healthcheck!.test!].flat().join(' ')).toContain('http://127.0.0.1:3000/readyz');
+  });
+
+  it('starts in health order', () => {
+    expect(dependsOn('temporal')).toMatchObject({ postgresql: 'service_healthy' });
+    expect(dependsOn('temporal-ui')).toMatchObject({ temporal: 'service_healthy' });
+    expect(dependsOn('temporal-setup')).toMatchObject({ temporal: 'service_healthy' });
+    for (const app of ['api', 'worker']) {
+      expect(dependsOn(app)).toMatchObject({
+        temporal: 'service_healthy',
+        mongodb: 'service_healthy',
+        'temporal-setup': 'service_completed_successfully',
+      });
+    }
+  });
+
+  it('only waits for health on services that have a health check', () => {
+    for (const name of Object.keys(services)) {
+      for (const [dep, condition] of Object.entries(dependsOn(name))) {
+        expect(services[dep]).toBeDefined();
+        if (condition === 'service_healthy') expect([name, dep, services[dep].healthcheck]).toEqual([name, dep, expect.anything()]);
+      }
+    }
+  });
+
+  it('registers exactly the search attributes of workflows/search-attributes.ts', () => {
+    const setup = envOf('temporal-setup');
+    const pairs = setup.SEARCH_ATTRIBUTES.trim().split(/\s+/).map((p) => p.split('='));
+    for (const p of pairs) expect(p).toHaveLength(2);
+    expect(pairs.length).toBe(new Set(pairs.map(([n]) => n)).size);
+    expect(Object.fromEntries(pairs)).toEqual(SEARCH_ATTRIBUTE_FLAGS);
+    // ... and the setup script really iterates over that list and creates them.
+    const script = [services['temporal-setup'].command ?? []].flat().join('\n');
+    expect(script).toContain('$$SEARCH_ATTRIBUTES');
+    expect(script).toContain('temporal operator search-attribute create');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  it('builds on node 20 slim, installs without the postinstall tool builds, runs as non-root', () => {
+    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m);
+    expect(dockerfile).toMatch(/npm ci\b.*--ignore-scripts/);
+    expect(dockerfile).toMatch(/^USER (?!root\b)\S+/m);
+  });
+  it('copies every source folder the entry points need', () => {
+    for (const dir of ['src', 'workflows', 'activities', 'workers']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} `, 'm'));
+  });
+});
