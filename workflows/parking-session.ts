@@ -448,13 +448,14 @@ export async function parkingSession(input: ParkingSessionInput): Promise<Sessio
       return; // waits for ops (cancel) instead of charging a wrong amount
     }
     await exclusive(async () => {
+      // Decide how to charge before any of it becomes visible: queries never see a half-priced session.
+      const agreement = money(cost.gross).isZero() ? null : await acts.findActiveVippsAgreement({ driverId: view.driverId });
       view.endTime = ended.endTime;
       view.amount = { gross: cost.gross, net: cost.net, vat: cost.vat, vatPercent: cost.vatPercent, currency: cost.currency };
       setState('exiting');
       if (money(cost.gross).isZero()) {
         markPaid('free');
       } else {
-        const agreement = await acts.findActiveVippsAgreement({ driverId: view.driverId });
         if (agreement) {
           await acts.addVippsUsage({
             agreementId: agreement.agreementId,

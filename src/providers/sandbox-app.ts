@@ -4,6 +4,7 @@ import { createAutopaySandbox } from './autopay/sandbox';
 import type { CallbackAuth } from './autopay/inbound';
 import { createEasyParkSandbox } from './easypark/sandbox';
 import { createEpxSandbox } from './epx/sandbox';
+import type { NetopiaKeyPair } from './netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
 import type { SandboxContext } from './sandbox-context';
 import { createVippsSandbox } from './vipps/sandbox';
@@ -20,11 +21,15 @@ export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
  * All provider sandboxes on one server, each under its provider's path and configured with the same
  * credentials our clients use, so the product cannot tell them from the real providers.
  */
-export function createSandboxApp(config: Config, log: (m: string) => void = () => undefined) {
+export function createSandboxApp(config: Config, log: (m: string) => void = () => undefined, opts: { netopiaKeyPair?: NetopiaKeyPair } = {}) {
   const ctx: SandboxContext = { sandboxBaseUrl: config.SANDBOX_BASE_URL, apiBaseUrl: config.PUBLIC_BASE_URL, log };
   const api = config.PUBLIC_BASE_URL;
   // Mounted before any body parser: the sandboxes verify signatures over the raw bytes.
-  const netopia = createNetopiaSandbox(ctx, { apiKey: config.NETOPIA_API_KEY, posSignature: config.NETOPIA_POS_SIGNATURE });
+  const netopia = createNetopiaSandbox(ctx, {
+    apiKey: config.NETOPIA_API_KEY,
+    posSignature: config.NETOPIA_POS_SIGNATURE,
+    ...(opts.netopiaKeyPair ? { keyPair: opts.netopiaKeyPair } : {}),
+  });
   const epx = createEpxSandbox(ctx, {
     custNbr: config.EPX_CUST_NBR,
     merchNbr: config.EPX_MERCH_NBR,

@@ -21,7 +21,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  name: string,
+  env: Record<string, string> = {},
+  sandboxOpts: Parameters<typeof createSandboxApp>[2] = {},
+): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup did not start Temporal');
   const mongoUri = await connectTestDb(name);
@@ -35,7 +39,7 @@ export async function startStack(name: string, env: Record<string, string> = {})
     ...env,
   });
   await seedDemoData(config);
-  const sandbox = createSandboxApp(config);
+  const sandbox = createSandboxApp(config, () => undefined, sandboxOpts);
   const sandboxServer: Server = await new Promise((resolve) => {
     const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));
   });

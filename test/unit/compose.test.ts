@@ -1,6 +1,7 @@
 /**
- * docker-compose.yml cannot run here (no Docker), so its wiring is checked statically: services, ports,
- * service-name addresses, health-gated start order, the search attributes and the env names the app reads.
+ * docker-compose.yml cannot run here (no Docker), so its wiring is checked statically: host networking for the
+ * app services, the infrastructure ports published on 127.0.0.1, the 127.0.0.1 addresses the app uses,
+ * health-gated start order, the search attributes and the env names the app reads.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ interface Service {
   image?: string;
   build?: unknown;
   command?: string | string[];
+  network_mode?: string;
   entrypoint?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | { published?: string | number; target?: number }>;
@@ -27,6 +29,7 @@ interface Compose {
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
 const services = compose.services;
 const APP_SERVICES = ['api', 'worker', 'sandbox'] as const;
+const INFRA_SERVICES = ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'mongodb'] as const;
 
 /** A service's environment as a map, with compose's `${VAR:-default}` resolved to its default. */
 function envOf(name: string): Record<string, string> {
@@ -40,8 +43,23 @@ function envOf(name: string): Record<string, string> {
   return Object.fromEntries(entries.map(([k, v]) => [k, v.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1')]));
 }
 
-function publishedPorts(name: string): string[] {
-  return (services[name].ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`));
+interface PortMapping {
+  hostIp: string;
+  published: string;
+  target: string;
+}
+
+/** A service's `ports:` in long form; the short form is `[HOST_IP:]PUBLISHED:TARGET`. */
+function publishedPorts(name: string): PortMapping[] {
+  return (services[name].ports ?? []).map((p) => {
+    if (typeof p !== 'string') {
+      const long = p as { host_ip?: string; published?: string | number; target?: number };
+      return { hostIp: long.host_ip ?? '', published: String(long.published ?? ''), target: String(long.target ?? '') };
+    }
+    const parts = p.split('/')[0].split(':');
+    const [target, published, ...ip] = parts.reverse();
+    return { hostIp: ip.reverse().join(':'), published: published ?? '', target };
+  });
 }
 
 function dependsOn(name: string): Record<string, string | undefined> {
@@ -76,10 +94,28 @@ describe('docker-compose.yml', () => {
     for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
   });
 
-  it('publishes the API on 3000, the sandbox on 4010 and the Temporal UI on 8233', () => {
-    expect(publishedPorts('api')).toContain('3000:3000');
-    expect(publishedPorts('sandbox')).toContain('4010:4010');
-    expect(publishedPorts('temporal-ui')).toContain('8233:8080');
+  it.each(APP_SERVICES)('%s runs on the host network, without `ports:`', (name) => {
+    expect(services[name].network_mode).toBe('host');
+    expect(services[name].ports).toBeUndefined();
+  });
+
+  it('keeps the infrastructure on the compose network', () => {
+    for (const name of INFRA_SERVICES) expect([name, services[name].network_mode]).toEqual([name, undefined]);
+  });
+
+  it.each([
+    ['temporal', '7233', '7233'],
+    ['temporal-ui', '8233', '8080'],
+    ['mongodb', '27017', '27017'],
+  ])('%s is published on 127.0.0.1:%s', (name, published, target) => {
+    expect(publishedPorts(name)).toContainEqual({ hostIp: '127.0.0.1', published, target });
+  });
+
+  it('publishes nothing else, and only on 127.0.0.1', () => {
+    for (const name of ['postgresql', 'temporal-setup']) expect([name, publishedPorts(name)]).toEqual([name, []]);
+    for (const name of INFRA_SERVICES) {
+      for (const p of publishedPorts(name)) expect([name, p.hostIp]).toEqual([name, '127.0.0.1']);
+    }
   });
 
   it('runs the entry points of the package.json scripts', () => {
@@ -92,24 +128,27 @@ describe('docker-compose.yml', () => {
     expect(`npx ${scripts['start:sandbox']}`).toBe(commandOf('sandbox'));
   });
 
-  it.each(APP_SERVICES)('%s reaches Temporal, MongoDB and the sandbox by their compose service names', (name) => {
+  it.each(APP_SERVICES)('%s reaches Temporal and MongoDB through their ports published on 127.0.0.1', (name) => {
     const env = envOf(name);
+    expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
     const [temporalHost, temporalPort] = env.TEMPORAL_ADDRESS.split(':');
-    expect(services[temporalHost]).toBeDefined();
-    expect(temporalHost).toBe('temporal');
-    expect(temporalPort).toBe('7233');
+    expect(publishedPorts('temporal')).toContainEqual({ hostIp: temporalHost, published: temporalPort, target: '7233' });
 
+    expect(env.MONGODB_URI).toBe('mongodb://127.0.0.1:27017/parking');
     const mongo = new URL(env.MONGODB_URI);
     expect(mongo.protocol).toBe('mongodb:');
-    expect(mongo.hostname).toBe('mongodb');
-    expect(services[mongo.hostname]).toBeDefined();
-    expect(mongo.port).toBe('27017');
+    expect(publishedPorts('mongodb')).toContainEqual({ hostIp: mongo.hostname, published: mongo.port, target: '27017' });
     expect(mongo.pathname).toBe('/parking');
+  });
 
+  it.each(APP_SERVICES)('%s uses base URLs on 127.0.0.1 that work for the browser and between the services', (name) => {
+    const env = envOf(name);
+    const pub = new URL(env.PUBLIC_BASE_URL);
+    expect([pub.protocol, pub.hostname, pub.port]).toEqual(['http:', '127.0.0.1', '3000']);
+    expect(pub.port).toBe(env.PORT); // the API binds that port on the host itself
     const sandbox = new URL(env.SANDBOX_BASE_URL);
-    expect(services[sandbox.hostname]).toBeDefined();
-    expect(sandbox.port).toBe('4010');
-    expect(env.PUBLIC_BASE_URL).toBe('http://localhost:3000');
+    expect([sandbox.protocol, sandbox.hostname, sandbox.port]).toEqual(['http:', '127.0.0.1', '4010']);
+    expect(sandbox.port).toBe(env.SANDBOX_PORT);
   });
 
   it('the app services share one environment', () => {
@@ -123,13 +162,16 @@ describe('docker-compose.yml', () => {
     const env = envOf(name);
     expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
     const config = loadConfig(env);
-    expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(config.MONGODB_URI).toBe('mongodb://mongodb:27017/parking');
+    expect(config.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
+    expect(config.MONGODB_URI).toBe('mongodb://127.0.0.1:27017/parking');
     expect(config.PORT).toBe(3000);
     expect(config.SANDBOX_PORT).toBe(4010);
+    expect(config.PUBLIC_BASE_URL).toBe('http://127.0.0.1:3000');
+    expect(config.SANDBOX_BASE_URL).toBe('http://127.0.0.1:4010');
+    expect(config.NETOPIA_BASE_URL).toBe('http://127.0.0.1:4010/netopia');
   });
 
-  it('the Temporal tools and UI also address Temporal by service name', () => {
+  it('the Temporal tools and UI, on the compose network, address Temporal by service name', () => {
     expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(envOf('temporal-setup').TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', DB_PORT: '5432', POSTGRES_SEEDS: 'postgresql' });

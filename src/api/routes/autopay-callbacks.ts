@@ -34,6 +34,15 @@ async function authenticatedOperator(req: Request): Promise<string | null> {
   return match;
 }
 
+/** A callback for a session that has already closed is a duplicate: acknowledged, nothing to do. */
+async function signalUnlessClosed(send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
 const reject = (res: Response, status: number, id: Parameters<typeof autopayErrorBody>[0], message: string, description?: string) =>
   res.status(status).json(autopayErrorBody(id, message, description));
 
@@ -75,7 +84,7 @@ export function autopayCallbackRoutes(deps: ApiDeps): Router {
     const view = await sessionFor(res, operatorId, cb.reference, cb.parking_id);
     if (!view) return;
     await recordInbound('autopay', 'parking-ended', `autopay:ended:${cb.parking_id}`, cb);
-    await sessionHandle(deps.temporal, view.sessionId).signal(autopayEndedSignal, {
+    await signalUnlessClosed(() => sessionHandle(deps.temporal, view.sessionId).signal(autopayEndedSignal, {
       autopayParkingId: cb.parking_id,
       endTime: cb.end_time,
       cost: {
@@ -85,7 +94,7 @@ export function autopayCallbackRoutes(deps: ApiDeps): Router {
         vat: cb.cost.vat_amount,
         gross: cb.cost.gross_amount,
       },
-    });
+    }));
     res.json({ status: 'ok', reference: cb.reference });
   });
 
@@ -98,7 +107,7 @@ export function autopayCallbackRoutes(deps: ApiDeps): Router {
     const view = await sessionFor(res, operatorId, cb.reference, cb.parking_id);
     if (!view) return;
     await recordInbound('autopay', 'parking-cancelled', `autopay:cancelled:${cb.parking_id}`, cb);
-    await sessionHandle(deps.temporal, view.sessionId).signal(autopayCancelledSignal, { autopayParkingId: cb.parking_id });
+    await signalUnlessClosed(() => sessionHandle(deps.temporal, view.sessionId).signal(autopayCancelledSignal, { autopayParkingId: cb.parking_id }));
     res.json({ status: 'ok', reference: cb.reference });
   });
   return r;
