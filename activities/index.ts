@@ -6,14 +6,16 @@ import { createPaymentActivities, type PaymentDeps } from './payments';
 import { createPricingActivities } from './pricing';
 import { createProjectionActivities } from './projection';
 import { createRefundActivities, type RefundActivities } from './refunds';
+import { createVippsBillingActivities, type VippsBillingActivities, type VippsBillingDeps } from './vipps-billing';
 import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
 
 export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
   autopay: AutopayPort;
+  vippsBilling: VippsBillingDeps;
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
-export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & FleetActivities {
+export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & FleetActivities & VippsBillingActivities {
   return {
     ...createPricingActivities(),
     ...createProjectionActivities(),
@@ -23,6 +25,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities & Refund
     ...createVippsUsageActivities(deps),
     ...createRefundActivities(deps),
     ...createFleetActivities(),
+    ...createVippsBillingActivities(deps.vippsBilling),
   };
 }
 export type { SessionActivities } from './contracts';

@@ -17,6 +17,12 @@ export async function buildWorker(config: Config): Promise<{ worker: Worker; clo
       publicBaseUrl: config.PUBLIC_BASE_URL,
       payLinkSecret: config.PAY_LINK_SECRET,
       autopay: providers.autopay,
+      vippsBilling: {
+        vipps: providers.vipps,
+        billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
+        retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
+        maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
+      },
       temporal,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
     }),

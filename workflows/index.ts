@@ -2,3 +2,4 @@
 export { parkingSession } from './parking-session';
 export { sessionRefund } from './session-refund';
 export { fleetSession } from './fleet-session';
+export { vippsBilling } from './vipps-billing';
