@@ -5,12 +5,19 @@ export async function connectTemporal(address: string, namespace: string): Promi
   return new Client({ connection, namespace });
 }
 
-/** Readiness: the frontend answers a cheap call. */
-export async function pingTemporal(client: Client): Promise<boolean> {
+/** Readiness: the frontend answers a cheap call within 2 s (probes must not hang on a dead server). */
+export async function pingTemporal(client: Client, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = client.connection.workflowService.getSystemInfo({}).then(
+    () => true,
+    () => false,
+  );
   try {
-    await client.connection.workflowService.getSystemInfo({}, );
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,94 +1,54 @@
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { createFleetActivities } from '../../activities/fleet';
 import { createApp } from '../../src/api/app';
-import { loadConfig } from '../../src/config';
+import { pingDb } from '../../src/db/connection';
 import { LedgerModel, WebhookInboxModel } from '../../src/db/models';
-import { seedDemoData } from '../../src/db/seed';
+import { createProviderClients, netopiaPublicKeyResolver } from '../../src/providers/clients';
 import { easyParkBasicAuthHeader } from '../../src/providers/easypark/inbound';
 import { generateParkingTransaction } from '../../src/providers/easypark/sandbox';
 import { EASYPARK_SAMPLE_TRANSACTION } from '../../src/providers/easypark/wire';
+import { pingTemporal } from '../../src/temporal/connection';
 import { easyParkWorkflowId } from '../../src/temporal/ids';
-import { connectTestDb, dropTestDb } from '../helpers/db';
+import { startStack, type Stack } from '../helpers/stack';
 
-const taskQueue = `api-easypark-${process.pid}`;
-const config = loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
-const auth = easyParkBasicAuthHeader({ username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD });
+/**
+ * The EasyPark webhook against the whole product on loopback (test/helpers/stack.ts): the API, a worker with
+ * every workflow and activity on this file's own task queue, the provider sandboxes, FerretDB and the dev server.
+ */
+
+let s: Stack;
+let auth = '';
 const path = '/api/providers/easypark/parking-transactions';
 
-let connection: Connection;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let server: Server;
-let base: string;
-
-function appDeps(temporal: Client) {
-  return {
-    config,
+/** A second copy of the app whose Temporal client points at a dead address: the 503 case. */
+async function listenDown(temporal: Client): Promise<{ server: Server; base: string }> {
+  const providers = createProviderClients(s.config);
+  const app = createApp({
+    config: s.config,
     temporal,
-    cardProviders: {} as never,
-    netopiaPublicKeyPem: async () => '',
-    vipps: {} as never,
-    ready: async () => ({ temporal: true, database: true }),
-  };
+    cardProviders: providers.cardProviders,
+    netopiaPublicKeyPem: netopiaPublicKeyResolver(s.config),
+    vipps: providers.vipps,
+    ready: async () => ({ temporal: await pingTemporal(temporal), database: await pingDb() }),
+  });
+  const srv = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => srv.once('listening', resolve));
+  return { server: srv, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` };
 }
 
-async function listen(temporal: Client): Promise<{ server: Server; base: string }> {
-  const s = createApp(appDeps(temporal)).listen(0, '127.0.0.1');
-  await new Promise((resolve) => s.once('listening', resolve));
-  return { server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
-}
-
-function post(body: unknown, headers: Record<string, string> = { authorization: auth }, at = base) {
+function post(body: unknown, headers: Record<string, string> = { authorization: auth }, at = s.api) {
   return fetch(`${at}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
 const ledgerRows = (parkingId: number | string) => LedgerModel.find({ sessionId: `easypark-${parkingId}` }).sort({ kind: 1 }).lean();
-const finished = (parkingId: number | string) => client.workflow.getHandle(easyParkWorkflowId(parkingId)).result();
+const finished = (parkingId: number | string) => s.temporal.workflow.getHandle(easyParkWorkflowId(parkingId)).result();
 
 beforeAll(async () => {
-  const address = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup did not start Temporal');
-  await connectTestDb('api_easypark');
-  await seedDemoData(config);
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
-  nativeConnection = await NativeConnection.connect({ address });
-  const unusedProvider = { name: 'netopia' as const, start: jest.fn(), status: jest.fn(), refund: jest.fn() };
-  worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    // Only the fleet workflow: this file does not depend on workflows/index.ts wiring.
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/fleet-session'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
-    activities: {
-      ...createActivities({
-        cardProviders: { netopia: unusedProvider, epx: { ...unusedProvider, name: 'epx' } },
-        publicBaseUrl: 'http://127.0.0.1:1',
-        payLinkSecret: config.PAY_LINK_SECRET,
-        autopay: { connectParking: jest.fn(), manualStop: jest.fn() },
-        temporal: client,
-        taskQueue,
-      }),
-      ...createFleetActivities(),
-    },
-  });
-  running = worker.run();
-  ({ server, base } = await listen(client));
+  s = await startStack('api_easypark');
+  auth = easyParkBasicAuthHeader({ username: s.config.DEMO_EASYPARK_USERNAME, password: s.config.DEMO_EASYPARK_PASSWORD });
 });
-
-afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await connection?.close();
-  await dropTestDb();
-});
+afterAll(() => s?.stop());
 
 // The seed's sample, field for field, except the parkingId: workflow ids are global on the dev server every test
 // file shares, and other suites (e2e, the sandbox's default /_send) send the sample as is.
@@ -136,8 +96,8 @@ test('20 concurrent copies of one new transaction: exactly one 2xx, 19 × 409, o
 test('wrong password, unknown user and no credentials are 401 with a Basic challenge, and start nothing', async () => {
   const tx = generateParkingTransaction();
   const attempts: Array<Record<string, string>> = [
-    { authorization: easyParkBasicAuthHeader({ username: config.DEMO_EASYPARK_USERNAME, password: 'wrong-password' }) },
-    { authorization: easyParkBasicAuthHeader({ username: 'nobody', password: config.DEMO_EASYPARK_PASSWORD }) },
+    { authorization: easyParkBasicAuthHeader({ username: s.config.DEMO_EASYPARK_USERNAME, password: 'wrong-password' }) },
+    { authorization: easyParkBasicAuthHeader({ username: 'nobody', password: s.config.DEMO_EASYPARK_PASSWORD }) },
     { authorization: 'Bearer something' },
     {},
   ];
@@ -146,7 +106,7 @@ test('wrong password, unknown user and no credentials are 401 with a Basic chall
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
   }
-  await expect(client.workflow.getHandle(easyParkWorkflowId(tx.parkingId as number)).describe()).rejects.toThrow();
+  await expect(s.temporal.workflow.getHandle(easyParkWorkflowId(tx.parkingId as number)).describe()).rejects.toThrow();
 });
 
 test('each missing field is a 400 naming that field, logged loudly', async () => {
@@ -182,14 +142,14 @@ test("amounts that don't add up are a 400 naming the total", async () => {
 
 test('Temporal unreachable → 503 so EasyPark retries, and nothing is recorded', async () => {
   const closed = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
     });
   });
   // No retry interceptor: fail at once instead of backing off for ~20 s.
   const downConnection = Connection.lazy({ address: `127.0.0.1:${closed}`, interceptors: [] });
-  const down = await listen(new Client({ connection: downConnection }));
+  const down = await listenDown(new Client({ connection: downConnection }));
   const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     const tx = generateParkingTransaction();

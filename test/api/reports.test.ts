@@ -1,36 +1,20 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { createFleetActivities } from '../../activities/fleet';
 import { recordLedgerEntry } from '../../activities/ledger';
 import type { LedgerEntryInput } from '../../activities/contracts';
-import { createApp } from '../../src/api/app';
 import type { DailyReport } from '../../src/domain/report';
-import { loadConfig } from '../../src/config';
 import { SessionModel } from '../../src/db/models';
-import { seedDemoData } from '../../src/db/seed';
 import { easyParkBasicAuthHeader } from '../../src/providers/easypark/inbound';
 import { generateParkingTransaction } from '../../src/providers/easypark/sandbox';
 import { easyParkWorkflowId } from '../../src/temporal/ids';
-import { connectTestDb, dropTestDb } from '../helpers/db';
+import { startStack, type Stack } from '../helpers/stack';
 
-const taskQueue = `api-reports-${process.pid}`;
-const config = loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
-const ops = { authorization: `Bearer ${config.OPS_API_TOKEN}` };
+/** The daily report over the whole product on loopback (test/helpers/stack.ts), fed through the real EasyPark flow. */
+
+let s: Stack;
 // A day of its own, far from "today", so nothing else in the database lands in it.
 const DAY = '2031-03-15';
 
-let connection: Connection;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let server: Server;
-let base: string;
-
-const get = (query: string, headers: Record<string, string> = ops) => fetch(`${base}/api/ops/reports/daily${query}`, { headers });
+const get = (query: string, headers: Record<string, string> = { authorization: `Bearer ${s.config.OPS_API_TOKEN}` }) =>
+  fetch(`${s.api}/api/ops/reports/daily${query}`, { headers });
 
 const entry = (e: Partial<LedgerEntryInput> & Pick<LedgerEntryInput, 'idempotencyKey' | 'kind' | 'gross' | 'net' | 'vat'>): LedgerEntryInput => ({
   source: 'barrier',
@@ -42,44 +26,17 @@ const entry = (e: Partial<LedgerEntryInput> & Pick<LedgerEntryInput, 'idempotenc
 });
 
 beforeAll(async () => {
-  const address = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup did not start Temporal');
-  await connectTestDb('api_reports');
-  await seedDemoData(config);
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
-  nativeConnection = await NativeConnection.connect({ address });
-  const unusedProvider = { name: 'netopia' as const, start: jest.fn(), status: jest.fn(), refund: jest.fn() };
-  worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/fleet-session'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
-    activities: {
-      ...createActivities({
-        cardProviders: { netopia: unusedProvider, epx: { ...unusedProvider, name: 'epx' } },
-        publicBaseUrl: 'http://127.0.0.1:1',
-        payLinkSecret: config.PAY_LINK_SECRET,
-        autopay: { connectParking: jest.fn(), manualStop: jest.fn() },
-        temporal: client,
-        taskQueue,
-      }),
-      ...createFleetActivities(),
-    },
-  });
-  running = worker.run();
-  server = createApp({ config, temporal: client, cardProviders: {} as never, netopiaPublicKeyPem: async () => '', vipps: {} as never, ready: async () => ({ temporal: true, database: true }) }).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  s = await startStack('api_reports');
 
   // The real EasyPark flow: webhook → fleetSession workflow → two ledger rows on DAY.
   const tx: Record<string, unknown> = { ...generateParkingTransaction(new Date(`${DAY}T08:00:00Z`)), price: 100, priceExclusiveVatAmount: 80, priceVatAmount: 20, transactionFee: 4.95, transactionFeeExclusiveVatAmount: 3.96, transactionFeeVatAmount: 0.99 };
-  const res = await fetch(`${base}/api/providers/easypark/parking-transactions`, {
+  const res = await fetch(`${s.api}/api/providers/easypark/parking-transactions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: easyParkBasicAuthHeader({ username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD }) },
+    headers: { 'content-type': 'application/json', authorization: easyParkBasicAuthHeader({ username: s.config.DEMO_EASYPARK_USERNAME, password: s.config.DEMO_EASYPARK_PASSWORD }) },
     body: JSON.stringify(tx),
   });
   expect(res.status).toBe(202);
-  await client.workflow.getHandle(easyParkWorkflowId(tx.parkingId as number)).result();
+  await s.temporal.workflow.getHandle(easyParkWorkflowId(tx.parkingId as number)).result();
 
   // Card and Vipps rows as the session workflows write them.
   for (const e of [
@@ -118,14 +75,7 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await connection?.close();
-  await dropTestDb();
-});
+afterAll(() => s?.stop());
 
 test('daily report JSON: totals per source/provider/currency computed by hand, and the reconciliation', async () => {
   const res = await get(`?date=${DAY}`);

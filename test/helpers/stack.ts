@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
+import { SessionModel } from '../../src/db/models';
 import { seedDemoData } from '../../src/db/seed';
 import { startApi } from '../../src/api/server';
 import { freePort } from '../../src/platform/local-servers';
@@ -39,6 +40,10 @@ export async function startStack(
     ...env,
   });
   await seedDemoData(config);
+  // Each test file has a fresh database but shares the dev server: start its session ids in a range of its
+  // own, so parking-session-<id> workflow ids never collide across files.
+  const idBase = (Math.floor(Date.now() / 1000) % 1_000_000) * 1000 + (process.pid % 1000);
+  await SessionModel.create({ sessionId: idBase, driverId: 'id-range-start', parkingId: 0, kind: 'placeholder', state: 'closed' });
   const sandbox = createSandboxApp(config, () => undefined, sandboxOpts);
   const sandboxServer: Server = await new Promise((resolve) => {
     const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));

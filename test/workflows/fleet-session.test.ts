@@ -1,24 +1,38 @@
+import type { Server } from 'node:http';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
 import { createFleetActivities } from '../../activities/fleet';
-import { createVippsUsageActivities } from '../../activities/vipps-usage';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { AgreementModel, DriverModel, FleetModel, LedgerModel } from '../../src/db/models';
 import { seedDemoData } from '../../src/db/seed';
+import { freePort } from '../../src/platform/local-servers';
+import { createProviderClients } from '../../src/providers/clients';
+import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
+import { createWorker } from '../../workers/create-worker';
 import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/fleet-session';
 import type { VippsUsage } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 
-const config = loadConfig({});
+/**
+ * The fleet-session workflow on the time-skipping server: a worker with every workflow (workflows/index.ts) and
+ * every activity, built with the real provider clients against the provider sandboxes on a free loopback port.
+ * Not test/helpers/workflow-world.ts, for one reason: the re-bill must reach a vippsBilling execution on a queue
+ * no worker polls, so the activities' task queue for that signalWithStart differs from the worker's own queue.
+ */
+
 const taskQueue = 'ts-fleet';
 // No worker polls this queue: the vippsBilling execution that signalWithStart creates just holds the signal for us to read.
 const vippsQueue = 'ts-fleet-vipps-unpolled';
+let config: Config;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
+let sandbox: ReturnType<typeof createSandboxApp>;
+let sandboxServer: Server;
 
 const tx = (parkingId: number, over: Partial<FleetTransaction> = {}): FleetTransaction => ({
   parkingId,
@@ -48,20 +62,39 @@ async function run(t: FleetTransaction) {
 
 beforeAll(async () => {
   await connectTestDb('wf_fleet');
+  const sandboxPort = await freePort();
+  // The API is not running in workflow tests: callbacks from the sandboxes go nowhere (port 9 discards).
+  config = loadConfig({ SANDBOX_PORT: String(sandboxPort), PORT: '9', TEMPORAL_TASK_QUEUE: taskQueue });
   await seedDemoData(config);
   await DriverModel.create({ id: 'fleet-driver', name: 'Fleet Driver', vehicles: [{ plate: 'FLT123', plateIssuer: 'SWE' }] });
   await DriverModel.create({ id: 'nok-driver', name: 'NOK Driver', vehicles: [{ plate: 'NOK123', plateIssuer: 'NOR' }] });
   await AgreementModel.create({ agreementId: 'agr-fleet-1', driverId: 'fleet-driver', status: 'ACTIVE', currency: 'SEK', suggestedMaxAmountMinor: 100000 });
   await AgreementModel.create({ agreementId: 'agr-nok-1', driverId: 'nok-driver', status: 'ACTIVE', currency: 'NOK', suggestedMaxAmountMinor: 100000 });
+  sandbox = createSandboxApp(config);
+  sandboxServer = await new Promise((resolve) => {
+    const srv = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(srv));
+  });
   env = await createTimeSkippingEnv();
-  // Bundles only this workflow, so the test does not depend on workflows/index.ts wiring.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/fleet-session'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
-  worker = await Worker.create({
+  const providers = createProviderClients(config);
+  worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowBundle,
-    activities: { ...createFleetActivities(), ...createVippsUsageActivities({ temporal: env.client, taskQueue: vippsQueue }) },
+    activities: createActivities({
+      cardProviders: providers.cardProviders,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      payLinkSecret: config.PAY_LINK_SECRET,
+      autopay: providers.autopay,
+      vippsBilling: {
+        vipps: providers.vipps,
+        billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
+        retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
+        maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
+      },
+      temporal: env.client,
+      // Where the re-bill's signalWithStart puts the vippsBilling execution (see vippsQueue).
+      taskQueue: vippsQueue,
+    }),
   });
   running = worker.run();
 });
@@ -70,6 +103,13 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await env?.teardown();
+  sandbox?.close();
+  if (sandboxServer) {
+    await new Promise<void>((resolve) => {
+      sandboxServer.close(() => resolve());
+      sandboxServer.closeAllConnections();
+    });
+  }
   await dropTestDb();
 });
 

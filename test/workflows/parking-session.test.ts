@@ -1,11 +1,5 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { seedDemoData } from '../../src/db/seed';
-import { loadConfig } from '../../src/config';
 import { SessionModel } from '../../src/db/models';
 import { sessionWorkflowId } from '../../src/temporal/ids';
-import { createWorker } from '../../workers/create-worker';
 import {
   accessAttemptUpdate,
   finalizeUpdate,
@@ -13,15 +7,12 @@ import {
   sessionViewQuery,
   type ParkingSessionInput,
 } from '../../workflows/messages';
-import { connectTestDb, dropTestDb } from '../helpers/db';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { rejectionOf } from '../helpers/errors';
+import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
 
-const config = loadConfig({});
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = 'ts-parking';
+/** The parking-session workflow on the time-skipping server with every activity, real provider clients and the sandboxes. */
+
+let w: WorkflowWorld;
 
 function input(sessionId: number, parkingId = 187): ParkingSessionInput {
   const parking = {
@@ -53,38 +44,15 @@ function input(sessionId: number, parkingId = 187): ParkingSessionInput {
 }
 
 beforeAll(async () => {
-  await connectTestDb('wf_session');
-  await seedDemoData(config);
-  env = await createTimeSkippingEnv();
-  const unusedProvider = { name: 'netopia' as const, start: jest.fn(), status: jest.fn(), refund: jest.fn() };
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    activities: createActivities({
-      cardProviders: { netopia: unusedProvider, epx: { ...unusedProvider, name: 'epx' } },
-      publicBaseUrl: 'http://127.0.0.1:1',
-      payLinkSecret: config.PAY_LINK_SECRET,
-      autopay: { connectParking: jest.fn(), manualStop: jest.fn() },
-      temporal: env.client,
-      taskQueue,
-    }),
-  });
-  running = worker.run();
+  w = await startWorkflowWorld('wf_parking_session');
 });
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await dropTestDb();
-});
+afterAll(() => w?.stop());
 
 test('a session nobody enters expires after the two-hour entry timeout, instantly under time skipping', async () => {
   const started = Date.now();
-  const handle = await env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start('parkingSession', {
     workflowId: sessionWorkflowId(9001),
-    taskQueue,
+    taskQueue: w.taskQueue,
     args: [input(9001)],
   });
   const result = await handle.result();
@@ -95,15 +63,15 @@ test('a session nobody enters expires after the two-hour entry timeout, instantl
 });
 
 test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued, finalize again gives the same amount', async () => {
-  const handle = await env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start('parkingSession', {
     workflowId: sessionWorkflowId(9002),
-    taskQueue,
+    taskQueue: w.taskQueue,
     args: [input(9002)],
   });
   const attempt = await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:bb:de:63:ad' }] });
   expect(attempt.key.remainingTries).toBe(2);
   await handle.signal(gateEventSignal, { direction: 'entrance' });
-  await env.sleep('3 hours');
+  await w.env.sleep('3 hours');
   const view = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
   expect(view.state).toBe('exiting');
   // 3 h + a few ms: 4 started hours at 5.00 (grace is not deducted once exceeded)
@@ -120,9 +88,9 @@ test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued
 });
 
 test('finalize before entry is refused and changes nothing', async () => {
-  const handle = await env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start('parkingSession', {
     workflowId: sessionWorkflowId(9003),
-    taskQueue,
+    taskQueue: w.taskQueue,
     args: [input(9003)],
   });
   expect(await rejectionOf(handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] }))).toMatch(/not been entered/);
@@ -130,9 +98,9 @@ test('finalize before entry is refused and changes nothing', async () => {
 });
 
 test('the entrance key is spent after its tries', async () => {
-  const handle = await env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start('parkingSession', {
     workflowId: sessionWorkflowId(9004),
-    taskQueue,
+    taskQueue: w.taskQueue,
     args: [input(9004)],
   });
   for (let i = 0; i < 3; i++) await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });

@@ -1,0 +1,385 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { loadConfig } from '../../src/config';
+import { AgreementModel, LedgerModel } from '../../src/db/models';
+import { endOfLocalDay, localDay, startOfLocalDay } from '../../src/domain/calendar';
+import { capAtLimit, vippsChargeKey, type BillingLine } from '../../src/domain/vipps-billing';
+import { freePort } from '../../src/platform/local-servers';
+import { createProviderClients } from '../../src/providers/clients';
+import { createSandboxApp } from '../../src/providers/sandbox-app';
+import type { VippsClient } from '../../src/providers/vipps/client';
+import { parseVippsWebhookEvent } from '../../src/providers/vipps/inbound';
+import type { VippsSandbox } from '../../src/providers/vipps/sandbox';
+import { verifyVippsWebhook } from '../../src/providers/vipps/webhook-signature';
+import { vippsBillingWorkflowId } from '../../src/temporal/ids';
+import { createWorker } from '../../workers/create-worker';
+import { addVippsUsageSignal, type VippsUsage } from '../../workflows/messages';
+import { billingStateQuery, billNowSignal, chargeEventSignal, type VippsBillingState } from '../../workflows/vipps-billing-messages';
+import { connectTestDb, dropTestDb } from '../helpers/db';
+import { createTimeSkippingEnv } from '../helpers/time-skipping';
+
+/**
+ * The billing workflow on the time-skipping server, against the real Vipps sandbox over loopback HTTP
+ * and real FerretDB. Two clocks: Temporal's (skipped with env.sleep) and the sandbox's (real time plus
+ * an offset). The test moves the sandbox clock to a charge's due date itself, the way the passing days
+ * would in production, so the sandbox's own charge processing decides CHARGED / FAILED. Its webhooks
+ * reach a small verifying receiver that forwards charge events as 'chargeEvent' signals (the API does not run in
+ * workflow tests). All provider sandboxes (createSandboxApp) serve on a free loopback port; the worker runs every
+ * workflow (workflows/index.ts) and every activity, built with the real provider clients (createProviderClients).
+ * Not test/helpers/workflow-world.ts: this file needs its own retry/limit settings, the webhook receiver as the
+ * sandbox's API, and one deliberately lossy createVippsCharge (a response lost after Vipps got the request).
+ */
+
+const TZ = 'Europe/Oslo';
+const CREDS = { clientId: 'wf-vipps-client', clientSecret: 'wf-vipps-secret', subscriptionKey: 'wf-sub-key', merchantSerialNumber: '123456' };
+const WEBHOOK_SECRET = 'wf-vipps-webhook-secret';
+const WEBHOOK_PATH = '/api/providers/vipps/webhooks';
+const taskQueue = 'ts-vipps-billing';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let sandbox: VippsSandbox;
+let closeSandboxes: (() => void) | undefined;
+let vipps: VippsClient;
+const servers: Server[] = [];
+/** Keys each createVippsCharge attempt was called with; `loseNextResponse` simulates a lost HTTP response. */
+const createCalls: string[] = [];
+let loseNextResponse = false;
+
+async function listen(app: Express): Promise<string> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    servers.push(server);
+  });
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  await connectTestDb('wf_vipps_billing');
+  env = await createTimeSkippingEnv();
+
+  // Our webhook receiver: verify first, then a charge event becomes a prompt to the billing workflow.
+  const receiver = express();
+  let receiverUrl = '';
+  receiver.post(WEBHOOK_PATH, express.raw({ type: '*/*' }), async (req, res) => {
+    const url = new URL(receiverUrl + WEBHOOK_PATH);
+    const ok = verifyVippsWebhook({ secret: WEBHOOK_SECRET, pathAndQuery: url.pathname, host: url.host, headers: req.headers, rawBody: req.body as Buffer });
+    if (!ok.ok) return void res.status(401).json({ error: ok.reason });
+    const event = parseVippsWebhookEvent(JSON.parse((req.body as Buffer).toString('utf8')));
+    if (event.kind === 'charge') {
+      await env.client.workflow
+        .getHandle(vippsBillingWorkflowId(event.agreementId))
+        .signal(chargeEventSignal, { chargeId: event.chargeId, eventType: event.eventType, occurred: event.occurred })
+        .catch(() => undefined);
+    }
+    res.status(200).end();
+  });
+  receiverUrl = await listen(receiver);
+
+  const sandboxPort = await freePort();
+  const config = loadConfig({
+    SANDBOX_PORT: String(sandboxPort),
+    // The sandboxes' "API" is the receiver: Vipps webhooks go to `${PUBLIC_BASE_URL}${WEBHOOK_PATH}`.
+    PUBLIC_BASE_URL: receiverUrl,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    VIPPS_CLIENT_ID: CREDS.clientId,
+    VIPPS_CLIENT_SECRET: CREDS.clientSecret,
+    VIPPS_SUBSCRIPTION_KEY: CREDS.subscriptionKey,
+    VIPPS_MSN: CREDS.merchantSerialNumber,
+    VIPPS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    VIPPS_BILLING_TIME_ZONE: TZ,
+    VIPPS_CHARGE_RETRY_DAYS: '0',
+    VIPPS_MAX_FAILED_CHARGE_DAYS: '2',
+  });
+  const sandboxes = createSandboxApp(config);
+  closeSandboxes = sandboxes.close;
+  servers.push(
+    await new Promise<Server>((resolve) => {
+      const srv = sandboxes.app.listen(sandboxPort, '127.0.0.1', () => resolve(srv));
+    }),
+  );
+  sandbox = sandboxes.vipps;
+  const providers = createProviderClients(config);
+  vipps = providers.vipps;
+
+  const all = createActivities({
+    cardProviders: providers.cardProviders,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    payLinkSecret: config.PAY_LINK_SECRET,
+    autopay: providers.autopay,
+    vippsBilling: {
+      vipps: providers.vipps,
+      billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
+      retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
+      maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
+    },
+    temporal: env.client,
+    taskQueue,
+  });
+  const activities: typeof all = {
+    ...all,
+    async createVippsCharge(req) {
+      createCalls.push(req.idempotencyKey);
+      const result = await all.createVippsCharge(req);
+      if (loseNextResponse) {
+        loseNextResponse = false;
+        throw new Error('connection reset after the request was sent (simulated)');
+      }
+      return result;
+    },
+  };
+  worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  closeSandboxes?.();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+  await dropTestDb();
+});
+
+beforeEach(async () => {
+  // Each test starts with the sandbox clock at Temporal's (skipped) time.
+  await sandbox.clock.set(new Date(await env.currentTimeMs()));
+});
+
+/** An ACTIVE agreement in the sandbox (user accepted), mirrored in AgreementModel as onboarding leaves it. */
+async function activeAgreement(opts: { suggestedKr?: number; userMaxKr?: number } = {}): Promise<string> {
+  const suggested = (opts.suggestedKr ?? 2000) * 100;
+  const draft = await vipps.draftAgreement({
+    productName: 'Parking pay-as-you-go',
+    suggestedMaxAmountMinor: suggested,
+    currency: 'NOK',
+    merchantRedirectUrl: 'https://example.com/return',
+    merchantAgreementUrl: 'https://example.com/agreements',
+    idempotencyKey: `draft-${Math.random().toString(36).slice(2)}`,
+  });
+  await vipps.forceAcceptAgreement(draft.agreementId, '4791234567', `accept-${draft.agreementId}`.replace(/_/g, '-'));
+  if (opts.userMaxKr !== undefined) {
+    const res = await fetch(`${sandbox.baseUrl}/_agreements/${draft.agreementId}/max-amount`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ maxAmount: opts.userMaxKr * 100 }),
+    });
+    expect(res.status).toBe(200);
+  }
+  await AgreementModel.create({
+    agreementId: draft.agreementId,
+    driverId: `driver-${draft.agreementId}`,
+    status: 'ACTIVE',
+    currency: 'NOK',
+    suggestedMaxAmountMinor: suggested,
+  });
+  return draft.agreementId;
+}
+
+function usage(sessionId: string, gross: string, net: string, vat: string, at: number): VippsUsage {
+  return { sessionId, source: 'autopay', occurredAt: new Date(at).toISOString(), gross, net, vat, vatPercent: '25', currency: 'NOK', description: `Parking session ${sessionId}` };
+}
+
+async function addUsage(agreementId: string, u: VippsUsage): Promise<void> {
+  await env.client.workflow.signalWithStart('vippsBilling', {
+    workflowId: vippsBillingWorkflowId(agreementId),
+    taskQueue,
+    args: [{ agreementId }],
+    signal: addVippsUsageSignal,
+    signalArgs: [u],
+  });
+}
+
+const stateOf = (agreementId: string): Promise<VippsBillingState> =>
+  env.client.workflow.getHandle(vippsBillingWorkflowId(agreementId)).query(billingStateQuery);
+
+/** Skips Temporal time to one minute after the next local midnight: the workflow bills the closed day. */
+async function skipPastMidnight(): Promise<void> {
+  const now = await env.currentTimeMs();
+  await env.sleep(endOfLocalDay(now, TZ) - now + 60_000);
+}
+
+const chargesOf = (agreementId: string) => sandbox.records().charges.filter((c) => c.agreementId === agreementId);
+
+test('two sessions on one day: one charge with the total after midnight, receipt with two lines, ledger exact; duplicate usage counted once', async () => {
+  const agreementId = await activeAgreement();
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-101', '37.50', '30.00', '7.50', t0));
+  await addUsage(agreementId, usage('s-102', '12.35', '9.88', '2.47', t0));
+  await addUsage(agreementId, usage('s-101', '37.50', '30.00', '7.50', t0)); // redelivered
+  const before = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.pending.length === 2 && s;
+  }, 'two pending lines');
+  expect(before.pendingTotal).toBe('49.85');
+  expect(chargesOf(agreementId)).toHaveLength(0); // nothing is charged before the day ends
+
+  await skipPastMidnight();
+  const [charge] = await waitFor(async () => chargesOf(agreementId).length > 0 && chargesOf(agreementId), 'the charge');
+  const billingDay = localDay(t0, TZ);
+  expect(charge.id).toBe(vippsChargeKey(agreementId, billingDay));
+  expect(charge.amount).toBe(4985);
+  expect(charge.retryDays).toBe(0);
+  expect(charge.transactionType).toBe('DIRECT_CAPTURE');
+  expect(charge.due > billingDay).toBe(true);
+
+  // The due date arrives at Vipps: the sandbox charges it and sends recurring.charge-captured.v1.
+  await sandbox.clock.set(`${charge.due}T08:00:00Z`);
+  const after = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    // continue-as-new follows the settled charge right away; wait for the new run to answer
+    return s.settledCharges[0]?.receipt === 'sent' && s.runs > 1 && s;
+  }, 'charged, receipt sent and continued as new');
+  expect(after.settledCharges).toHaveLength(1);
+  expect(after.settledCharges[0]).toMatchObject({ outcome: 'charged', amount: '49.85', net: '39.88', vat: '9.97', status: 'CHARGED' });
+  expect(after.pending).toHaveLength(0);
+  expect(after.runs).toBeGreaterThan(1); // continued as new after the settled charge, state carried
+  expect(chargesOf(agreementId)).toHaveLength(1);
+
+  const receipts = sandbox.records().receipts.filter((r) => r.orderId === charge.id);
+  expect(receipts).toHaveLength(1);
+  const lines = receipts[0].receipt.orderLines;
+  expect(lines.map((l) => [l.id, l.totalAmount, l.totalAmountExcludingTax, l.totalTaxAmount, l.taxRate])).toEqual([
+    ['s-101', 3750, 3000, 750, 2500],
+    ['s-102', 1235, 988, 247, 2500],
+  ]);
+  expect(lines.reduce((sum, l) => sum + l.totalTaxAmount, 0)).toBe(997);
+  expect(lines.reduce((sum, l) => sum + l.totalAmount, 0)).toBe(charge.amount);
+
+  const ledger = await LedgerModel.find({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId }).lean();
+  expect(ledger).toHaveLength(1);
+  expect(ledger[0]).toMatchObject({ source: 'vipps', provider: 'vipps', gross: '49.85', net: '39.88', vat: '9.97', currency: 'NOK' });
+
+  // A late duplicate of an already billed session is still ignored (dedupe survives continue-as-new).
+  await addUsage(agreementId, usage('s-102', '12.35', '9.88', '2.47', await env.currentTimeMs()));
+  const later = await stateOf(agreementId);
+  expect(later.pending).toHaveLength(0);
+});
+
+test('above the user maxAmount: FAILED charge_amount_too_high, carried to the next day, then handed to ops after the limit', async () => {
+  const agreementId = await activeAgreement({ suggestedKr: 2000, userMaxKr: 50 });
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-201', '120.00', '96.00', '24.00', t0));
+  await waitFor(async () => (await stateOf(agreementId)).pending.length === 1, 'pending usage');
+
+  await skipPastMidnight();
+  const first = await waitFor(async () => chargesOf(agreementId)[0], 'first charge');
+  expect(first.amount).toBe(12000); // within suggestedMaxAmount, so Vipps accepts it; the user's limit decides
+  await sandbox.clock.set(`${first.due}T08:00:00Z`);
+  const carried = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.settledCharges.length === 1 && s.pending.length === 1 && s;
+  }, 'first failure carried');
+  expect(carried.settledCharges[0]).toMatchObject({ outcome: 'failed', failureReason: 'charge_amount_too_high' });
+  expect(carried.pending[0]).toMatchObject({ sessionId: 's-201', gross: '120.00', failedCharges: 1 });
+  expect(carried.opsDebts).toHaveLength(0);
+
+  await skipPastMidnight();
+  const second = await waitFor(async () => chargesOf(agreementId)[1], 'second charge');
+  expect(second.id).not.toBe(first.id);
+  expect(second.amount).toBe(12000);
+  await sandbox.clock.set(`${second.due}T08:00:00Z`);
+  const final = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.opsDebts.length === 1 && s;
+  }, 'ops debt');
+  expect(final.opsDebts[0]).toMatchObject({ reason: 'max_failed_charge_days: charge_amount_too_high', amount: '120.00', sessionIds: ['s-201'] });
+  expect(final.pending).toHaveLength(0);
+  expect(final.settledCharges.map((c) => c.outcome)).toEqual(['failed', 'failed']);
+
+  const failed = await LedgerModel.find({ kind: 'vipps_charge_failed', 'providerRefs.agreementId': agreementId }).sort({ createdAt: 1 }).lean();
+  expect(failed.map((e) => e.note)).toEqual([
+    'failureReason=charge_amount_too_high',
+    'failureReason=charge_amount_too_high',
+    'ops_debt: max_failed_charge_days: charge_amount_too_high; sessions s-201',
+  ]);
+  expect(await LedgerModel.countDocuments({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId })).toBe(0);
+});
+
+test('bill-now after a lost create response: the retry sends the same Idempotency-Key, Vipps holds one charge', async () => {
+  const agreementId = await activeAgreement();
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-301', '25.00', '20.00', '5.00', t0));
+  await waitFor(async () => (await stateOf(agreementId)).pending.length === 1, 'pending usage');
+
+  createCalls.length = 0;
+  loseNextResponse = true;
+  await env.client.workflow.getHandle(vippsBillingWorkflowId(agreementId)).signal(billNowSignal, { requestedBy: 'test' });
+  const state = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.openCharges[0]?.status === 'CREATED' && s;
+  }, 'charge created');
+  const key = vippsChargeKey(agreementId, localDay(t0, TZ));
+  expect(createCalls).toEqual([key, key]);
+  expect(state.openCharges[0].chargeId).toBe(key);
+  const charges = chargesOf(agreementId);
+  expect(charges).toHaveLength(1);
+  expect(charges[0].history.filter((h) => h.event === 'CREATE').map((h) => h.idempotencyKey)).toEqual([key]);
+});
+
+test("a day's total above the agreement limit is charged up to the limit; the rest (VAT split exactly) waits for the next day", async () => {
+  const agreementId = await activeAgreement({ suggestedKr: 100 });
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-401', '80.00', '64.00', '16.00', t0));
+  await addUsage(agreementId, usage('s-402', '50.00', '40.00', '10.00', t0));
+  await waitFor(async () => (await stateOf(agreementId)).pending.length === 2, 'pending usage');
+
+  await skipPastMidnight();
+  const state = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.openCharges[0]?.status === 'CREATED' && s;
+  }, 'capped charge');
+  expect(state.openCharges[0]).toMatchObject({ amount: '100.00', net: '80.00', vat: '20.00' });
+  expect(state.openCharges[0].lines.map((l) => [l.sessionId, l.gross, l.net, l.vat])).toEqual([
+    ['s-401', '80.00', '64.00', '16.00'],
+    ['s-402', '20.00', '16.00', '4.00'],
+  ]);
+  expect(state.pending.map((l) => [l.sessionId, l.gross, l.net, l.vat, l.part])).toEqual([['s-402', '30.00', '24.00', '6.00', 2]]);
+  expect(chargesOf(agreementId)[0].amount).toBe(10000);
+});
+
+describe('pure rules used by the workflow', () => {
+  test('local days and midnights follow the zone, including DST days of 23 and 25 hours', () => {
+    expect(localDay(Date.parse('2025-08-06T22:30:00Z'), TZ)).toBe('2025-08-07'); // 00:30 in Oslo (UTC+2)
+    expect(new Date(startOfLocalDay('2025-08-07', TZ)).toISOString()).toBe('2025-08-06T22:00:00.000Z');
+    expect(startOfLocalDay('2025-03-31', TZ) - startOfLocalDay('2025-03-30', TZ)).toBe(23 * 3600_000);
+    expect(startOfLocalDay('2025-10-27', TZ) - startOfLocalDay('2025-10-26', TZ)).toBe(25 * 3600_000);
+    expect(new Date(endOfLocalDay(Date.parse('2025-01-15T12:00:00Z'), TZ)).toISOString()).toBe('2025-01-15T23:00:00.000Z');
+  });
+
+  test('charge keys are stable, ≤ 40 chars of [a-zA-Z0-9-], and distinct per agreement, day and sequence', () => {
+    expect(vippsChargeKey('agr-5kSeqz', '2025-08-07')).toBe('agr-5kSeqz-20250807');
+    expect(vippsChargeKey('agr-5kSeqz', '2025-08-07', 2)).toBe('agr-5kSeqz-20250807-2');
+    const odd = ['agr_5kSeqz', 'agr-5kSeqz_', 'x'.repeat(64), 'a/b?c#d'];
+    const keys = odd.flatMap((id) => [vippsChargeKey(id, '2025-08-07'), vippsChargeKey(id, '2025-08-07', 12)]);
+    for (const k of keys) expect(k).toMatch(/^[a-zA-Z0-9-]{1,40}$/);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(vippsChargeKey('agr_5kSeqz', '2025-08-07')).toBe(vippsChargeKey('agr_5kSeqz', '2025-08-07'));
+  });
+
+  test('capping keeps net + vat = gross on both parts of a split line', () => {
+    const line = (sessionId: string, gross: string, net: string, vat: string): BillingLine => ({
+      sessionId, description: '', gross, net, vat, vatPercent: '25', currency: 'NOK', occurredAt: '', billableAfterDay: '', failedCharges: 0,
+    });
+    const { charged, carried } = capAtLimit([line('a', '10.01', '8.01', '2.00'), line('b', '33.33', '26.66', '6.67'), line('c', '5.00', '4.00', '1.00')], '20.00');
+    expect(charged.map((l) => [l.sessionId, l.gross, l.net, l.vat])).toEqual([['a', '10.01', '8.01', '2.00'], ['b', '9.99', '7.99', '2.00']]);
+    expect(carried.map((l) => [l.sessionId, l.gross, l.net, l.vat])).toEqual([['b', '23.34', '18.67', '4.67'], ['c', '5.00', '4.00', '1.00']]);
+  });
+});
