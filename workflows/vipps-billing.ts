@@ -93,7 +93,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
 
   // Signals only record facts; the main loop acts on them (handlers stay synchronous and replay-safe).
   const inbox: VippsUsage[] = [];
-  let prompts: string[] = [];
+  const prompts: string[] = [];
   let billNowRequested = false;
   let statusChanged = false;
 
