@@ -5,6 +5,7 @@ import {
   finalizeUpdate,
   gateEventSignal,
   sessionViewQuery,
+  startPaymentUpdate,
   type ParkingSessionInput,
 } from '../../workflows/messages';
 import { rejectionOf } from '../helpers/errors';
@@ -106,4 +107,30 @@ test('the entrance key is spent after its tries', async () => {
   for (let i = 0; i < 3; i++) await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
   expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] }))).toMatch(/spent/);
   expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '00:00:00:00:00:00' }] }))).toMatch(/spent|unknown/);
+});
+
+test('an unpaid attempt expires after its time; the next finalize opens a fresh attempt for the same amount', async () => {
+  const handle = await w.env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9005),
+    taskQueue: w.taskQueue,
+    args: [input(9005)],
+  });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await w.env.sleep('2 hours');
+  const first = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  expect(first.attempts.map((a) => a.status)).toEqual(['open']);
+  const started = await handle.executeUpdate(startPaymentUpdate, { args: [] });
+  expect(started.attempt?.status).toBe('started');
+  expect(started.attempt?.redirectUrl).toContain('/netopia/pay/');
+  await w.env.sleep('16 minutes');
+  const expired = await handle.query(sessionViewQuery);
+  expect(expired.paymentStatus).toBe('expired');
+  expect(expired.attempts[0]).toMatchObject({ status: 'expired', reasonCode: 'attempt_expired' });
+  const second = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  expect(second.amount).toEqual(first.amount);
+  expect(second.attempts.map((a) => [a.orderId, a.status])).toEqual([
+    ['9005-1', 'expired'],
+    ['9005-2', 'open'],
+  ]);
+  expect(second.paymentStatus).toBe('pending');
 });
