@@ -46,3 +46,14 @@ test('an unknown route is a JSON 404, not an HTML page', async () => {
   expect(res.status).toBe(404);
   expect(res.body.error.code).toBe('route_not_found');
 });
+
+test('/openapi.json describes the finalize contract from the same zod schemas the route validates with', async () => {
+  const res = await http('GET', `${base}/openapi.json`);
+  expect(res.status).toBe(200);
+  expect(res.body.openapi).toBe('3.1.0');
+  const finalize = res.body.paths['/api/car_driver/parking_sessions/{id}/finalize'];
+  expect(Object.keys(finalize).sort()).toEqual(['patch', 'put']);
+  const schema = finalize.put.requestBody.content['application/json'].schema;
+  expect(schema.required).toEqual(['parking_session']);
+  expect(schema.properties.parking_session.required).toEqual(['secured_parking_id']);
+});

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
+import { openApiDocument } from '../openapi';
 
 /** Liveness and readiness: open to anyone (load balancers, compose health checks); they reveal nothing. */
 export function healthRoutes(deps: ApiDeps): Router {
@@ -11,6 +12,10 @@ export function healthRoutes(deps: ApiDeps): Router {
     const { temporal, database } = await deps.ready();
     const down = [...(temporal ? [] : ['temporal']), ...(database ? [] : ['database'])];
     res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', temporal: temporal ? 'up' : 'down', database: database ? 'up' : 'down', down });
+  });
+  const doc = openApiDocument(deps.config.PUBLIC_BASE_URL);
+  r.get('/openapi.json', (_req, res) => {
+    res.json(doc);
   });
   return r;
 }
