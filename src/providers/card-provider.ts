@@ -2,6 +2,8 @@
  * What the payment activities need from a card provider (Netopia, EPX). Amounts are decimal strings
  * ("10.00") in major units; each provider converts at its own edge.
  */
+import { hasAtMost2Decimals, money } from '../domain/money';
+
 export type CardProviderName = 'netopia' | 'epx';
 
 export interface CardPaymentStart {
@@ -59,4 +61,11 @@ export interface CardProvider {
   /** Server-to-server status: the only thing we trust to mark a payment paid. */
   status(orderId: string, providerRef: string): Promise<CardPaymentStatus>;
   refund(req: CardRefundRequest): Promise<CardRefundResult>;
+}
+
+/** A card amount as both providers send it: positive, at most 2 decimals, always printed with 2 ("10.00"). */
+export function cardAmount(amount: string): string {
+  const d = money(amount);
+  if (d.lte(0) || !hasAtMost2Decimals(d)) throw new RangeError(`invalid card amount: ${amount}`);
+  return d.toFixed(2);
 }

@@ -5,7 +5,7 @@ import { money, type MoneyInput } from '../../domain/money';
 import { splitGross } from '../../domain/vat';
 import { safeEqual } from '../../security/constant-time';
 import type { SandboxContext } from '../sandbox-context';
-import { httpRequest } from '../http';
+import { deliverWithRetries } from '../sandbox-delivery';
 import { AUTOPAY_ERROR_STATUS, autopayErrorBody, errorIdForStatus, isAutopayErrorId, type AutopayErrorId } from './errors';
 import { callbackAuthHeaders, type CallbackAuth } from './inbound';
 import {
@@ -212,28 +212,20 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
   }
 
   async function deliver(d: CallbackDelivery, auth: CallbackAuth): Promise<void> {
-    for (let attempt = 0; attempt < retry.attempts; attempt++) {
-      if (attempt > 0) await sleep(Math.min(retry.baseMs * 2 ** (attempt - 1), retry.maxDelayMs));
-      if (closed) break;
-      const at = new Date().toISOString();
-      try {
-        // One attempt per call: this loop owns Autopay's retry rule (httpRequest would not retry 4xx).
-        const res = await httpRequest({ method: 'POST', url: d.url, body: d.body, headers: callbackAuthHeaders(auth), retries: 0, timeoutMs: 10_000 });
-        d.attempts.push({ at, status: res.status });
-        if (res.status >= 200 && res.status < 300) {
-          d.outcome = 'delivered';
-          return;
-        }
-        if (res.status === 404) {
-          d.outcome = 'not_found';
-          return;
-        }
-      } catch (err) {
-        d.attempts.push({ at, status: 0, error: (err as Error).message });
-      }
-      ctx.log(`autopay sandbox: ${d.kind} callback for ${d.parking_id} attempt ${attempt + 1} failed`);
-    }
-    d.outcome = 'gave_up';
+    // One attempt per call: the shared loop owns Autopay's retry rule (httpRequest would not retry 4xx).
+    const { outcome } = await deliverWithRetries({
+      url: d.url,
+      body: d.body,
+      headers: callbackAuthHeaders(auth),
+      attempts: retry.attempts,
+      delayMs: (attempt) => Math.min(retry.baseMs * 2 ** (attempt - 1), retry.maxDelayMs),
+      sleep,
+      isClosed: () => closed,
+      terminal: { 404: 'not_found' },
+      record: d.attempts,
+      onAttemptFailed: (attempt) => ctx.log(`autopay sandbox: ${d.kind} callback for ${d.parking_id} attempt ${attempt + 1} failed`),
+    });
+    d.outcome = outcome;
   }
 
   function successBody(p: SandboxParking): AutopaySuccessCallbackWire {

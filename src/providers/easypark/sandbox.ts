@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { splitGross } from '../../domain/vat';
-import { httpRequest } from '../http';
+import { deliverWithRetries } from '../sandbox-delivery';
 import type { SandboxContext } from '../sandbox-context';
 import { easyParkBasicAuthHeader } from './inbound';
 import { EASYPARK_SAMPLE_TRANSACTION } from './wire';
@@ -90,28 +90,20 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
     });
 
   async function deliver(d: WebhookDelivery): Promise<void> {
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await sleep(retryMs);
-      if (closed) break;
-      const at = new Date().toISOString();
-      try {
-        // One request per attempt: EasyPark retries 4xx too, which httpRequest deliberately does not.
-        const res = await httpRequest({ method: 'POST', url: d.url, body: d.payload, headers: { authorization }, retries: 0, timeoutMs: 10_000 });
-        d.attempts.push({ at, status: res.status });
-        if (res.status >= 200 && res.status < 300) {
-          d.outcome = 'accepted';
-          return;
-        }
-        if (res.status === 409) {
-          d.outcome = 'duplicate';
-          return;
-        }
-      } catch (err) {
-        d.attempts.push({ at, status: 0, error: (err as Error).message });
-      }
-      ctx.log(`easypark sandbox: webhook ${d.id} attempt ${attempt + 1} not accepted`);
-    }
-    d.outcome = 'gave_up';
+    // One request per attempt: EasyPark retries 4xx too, which httpRequest deliberately does not.
+    const { outcome } = await deliverWithRetries({
+      url: d.url,
+      body: d.payload,
+      headers: { authorization },
+      attempts: maxAttempts,
+      delayMs: () => retryMs,
+      sleep,
+      isClosed: () => closed,
+      terminal: { 409: 'duplicate' },
+      record: d.attempts,
+      onAttemptFailed: (attempt) => ctx.log(`easypark sandbox: webhook ${d.id} attempt ${attempt + 1} not accepted`),
+    });
+    d.outcome = outcome === 'delivered' ? 'accepted' : outcome;
   }
 
   const router = express.Router();

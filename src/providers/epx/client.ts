@@ -10,17 +10,17 @@
  * and verify with EPX before going live.
  */
 import type { z } from 'zod';
-import type {
-  CardPaymentStart,
-  CardPaymentStarted,
-  CardPaymentStatus,
-  CardProvider,
-  CardRefundRequest,
-  CardRefundResult,
+import {
+  cardAmount,
+  type CardPaymentStart,
+  type CardPaymentStarted,
+  type CardPaymentStatus,
+  type CardProvider,
+  type CardRefundRequest,
+  type CardRefundResult,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
 import { httpRequest, type HttpResponse } from '../http';
-import { hasAtMost2Decimals, money } from '../../domain/money';
 import {
   EpxEnvelopeSchema,
   EpxTacResponseSchema,
@@ -64,12 +64,6 @@ export class EpxApiError extends Error {
   }
 }
 
-function epxAmount(amount: string): string {
-  const d = money(amount);
-  if (d.lte(0) || !hasAtMost2Decimals(d)) throw new RangeError(`invalid card amount: ${amount}`);
-  return d.toFixed(2);
-}
-
 export class EpxClient implements CardProvider {
   readonly name = 'epx' as const;
   private readonly baseUrl: string;
@@ -90,7 +84,7 @@ export class EpxClient implements CardProvider {
       TERMINAL_NBR: this.cfg.terminalNbr,
       TRAN_NBR: req.orderId,
       TRAN_GROUP: 'SALE',
-      AMOUNT: epxAmount(req.amount),
+      AMOUNT: cardAmount(req.amount),
       REDIRECT_URL: req.returnUrl,
     };
     const res = await this.signed('POST', '/browserpost/tac', new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded');
@@ -127,7 +121,7 @@ export class EpxClient implements CardProvider {
     if (txn.AUTH_RESP !== '00' || !txn.AUTH_GUID) {
       throw new EpxApiError('not_captured', `order ${req.orderId} has no approved sale to refund`, 409);
     }
-    const body: EpxRefundRequest = { amount: epxAmount(req.amount), orderNumber: req.orderId, idempotencyKey: req.idempotencyKey };
+    const body: EpxRefundRequest = { amount: cardAmount(req.amount), orderNumber: req.orderId, idempotencyKey: req.idempotencyKey };
     const env = await this.json('POST', `/refund/${encodeURIComponent(txn.AUTH_GUID)}`, JSON.stringify(body));
     const data = env.data;
     if (!data?.AUTH_GUID || data.AUTH_RESP !== '00') {

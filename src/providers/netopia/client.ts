@@ -3,17 +3,18 @@
  * NETOPIA's payment page; status() is the server-to-server truth; refund() credits a captured payment.
  */
 import type { z } from 'zod';
-import type {
-  CardPaymentStart,
-  CardPaymentStarted,
-  CardPaymentStatus,
-  CardProvider,
-  CardRefundRequest,
-  CardRefundResult,
+import {
+  cardAmount,
+  type CardPaymentStart,
+  type CardPaymentStarted,
+  type CardPaymentStatus,
+  type CardProvider,
+  type CardRefundRequest,
+  type CardRefundResult,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
 import { httpRequest, type HttpResponse } from '../http';
-import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../domain/money';
+import { parseProviderAmount, toAmountString } from '../../domain/money';
 import {
   JsonDecimal,
   NETOPIA_OK_CODES,
@@ -56,9 +57,7 @@ export class NetopiaApiError extends Error {
 }
 
 function amountDigits(amount: string): JsonDecimal {
-  const d = money(amount);
-  if (d.lte(0) || !hasAtMost2Decimals(d)) throw new RangeError(`invalid card amount: ${amount}`);
-  return new JsonDecimal(d.toFixed(2));
+  return new JsonDecimal(cardAmount(amount));
 }
 
 export class NetopiaClient implements CardProvider {
