@@ -19,6 +19,20 @@ export function seedParkingSession(v: SessionView) {
   };
 }
 
+/**
+ * The app's payment_status vocabulary: none, pending, paid, failed (the last attempt was declined or expired),
+ * and billed (handed to the driver's daily Vipps charge).
+ */
+export function publicPaymentStatus(v: SessionView): 'none' | 'pending' | 'paid' | 'failed' | 'billed' {
+  switch (v.paymentStatus) {
+    case 'declined':
+    case 'expired':
+      return 'failed';
+    default:
+      return v.paymentStatus;
+  }
+}
+
 /** The seed fields plus what the app needs to show a session (GET endpoints). */
 export function parkingSessionDetails(v: SessionView, payUrl: string | null) {
   const last = v.attempts[v.attempts.length - 1];
@@ -26,7 +40,7 @@ export function parkingSessionDetails(v: SessionView, payUrl: string | null) {
     ...seedParkingSession(v),
     secured_parking_id: v.parkingId,
     kind: v.kind,
-    payment_status: v.paymentStatus,
+    payment_status: publicPaymentStatus(v),
     paid_via: v.paidVia,
     amount: v.amount?.gross ?? null,
     currency: v.amount?.currency ?? null,

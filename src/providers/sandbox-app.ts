@@ -4,6 +4,7 @@ import { createAutopaySandbox } from './autopay/sandbox';
 import type { CallbackAuth } from './autopay/inbound';
 import { createEasyParkSandbox } from './easypark/sandbox';
 import { createEpxSandbox } from './epx/sandbox';
+import { createGateSandbox } from './gate-sandbox';
 import type { NetopiaKeyPair } from './netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
 import type { SandboxContext } from './sandbox-context';
@@ -67,6 +68,8 @@ export function createSandboxApp(config: Config, log: (m: string) => void = () =
   });
   const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD });
 
+  const gate = createGateSandbox(ctx, { gateApiKey: config.DEMO_GATE_API_KEY });
+
   const app: Express = express();
   app.disable('x-powered-by');
   app.use('/netopia', netopia.router);
@@ -74,13 +77,14 @@ export function createSandboxApp(config: Config, log: (m: string) => void = () =
   app.use('/autopay', autopay.router);
   app.use('/vipps', vipps.router);
   app.use('/easypark', easypark.router);
+  app.use('/gate', gate.router);
   app.get('/', (_req, res) => {
-    res.json({ sandboxes: ['/netopia', '/epx', '/autopay', '/vipps', '/easypark'], note: 'offline simulators of the payment providers' });
+    res.json({ sandboxes: ['/netopia', '/epx', '/autopay', '/vipps', '/easypark', '/gate'], note: 'offline simulators of the payment providers' });
   });
   const close = () => {
     autopay.close();
     vipps.close();
     easypark.close();
   };
-  return { app, netopia, epx, autopay, vipps, easypark, close };
+  return { app, netopia, epx, autopay, vipps, easypark, gate, close };
 }

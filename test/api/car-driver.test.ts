@@ -85,7 +85,7 @@ test('finalize: the seed contract, its error statuses, and no second price', asy
   expect(res.body.currency).toBe('RON');
   expect(res.body.parking_session).toMatchObject({ id, type: 'pay_per_use', state: 'exiting', exit_remaining_tries: 3 });
   expect(res.body.parking_session.start_time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
-  expect(res.body.pay_url).toMatch(new RegExp(`/api/payment/pay/${id}\\?from_mobile_v4=true`));
+  expect(res.body.pay_url).toBeNull(); // nothing to pay: no pay page
   expect(res.body.smart_key.access_points[0].access_point.mac_address).toBe('76:86:BB:DE:63:AE');
   // a free stay is paid already: finalize again is refused, nothing is priced twice
   const again = await http('PUT', url, { token: TOKEN, body: { parking_session: { secured_parking_id: 187 } } });
@@ -96,7 +96,13 @@ test('finalize twice while unpaid returns the same amount and a usable pay_url',
   const id = await startSession(189);
   const res0 = await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'entrance', mac_address: '76:86:BB:DE:65:01' } });
   expect(res0.status).toBe(201);
-  await gate(id, 'entered');
+  // the gate reports by MAC address and the access command the car presented
+  const gateEvent = await http('POST', `${s.api}/api/gates/events`, {
+    headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY },
+    body: { mac_address: '76:86:BB:DE:65:01', access_command: res0.body.access_command, event: 'entered' },
+  });
+  expect(gateEvent.status).toBe(202);
+  expect(gateEvent.body.parking_session_id).toBe(id);
   await eventually(() => http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN }), (r) => r.body.parking_session.state === 'active');
   const url = `${s.api}/api/car_driver/parking_sessions/${id}/finalize`;
   const first = await http('PUT', url, { token: TOKEN, body: { parking_session: { secured_parking_id: 189 } } });
@@ -106,6 +112,7 @@ test('finalize twice while unpaid returns the same amount and a usable pay_url',
   expect(first.body.amount).toBe('0.10');
   expect(second.body.amount).toBe(first.body.amount);
   expect(second.body.pay_url).toBe(first.body.pay_url);
+  expect(first.body.pay_url).toMatch(new RegExp(`/api/payment/pay/${id}\\?from_mobile_v4=true&sig=`));
   const pay = await http('GET', first.body.pay_url);
   expect(pay.status).toBe(303);
   expect(pay.location).toContain('/netopia/pay/');
@@ -149,6 +156,21 @@ test('cancel before entry; afterwards cancel is refused; lists are newest first 
   expect(keys.status).toBe(200);
   expect(keys.body.smart_keys.every((k: { type: string }) => k.type === 'session_access')).toBe(true);
   expect(await SessionModel.countDocuments({ sessionId: otherId, driverId: 'other-driver' })).toBe(1);
+});
+
+test('gate events: wrong key 401, unknown access command 404, a MAC that is not this parking\'s gate 422', async () => {
+  const id = await startSession();
+  const view = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN });
+  const command: string = view.body.smart_key.access_command;
+  const send = (body: unknown, key = s.config.DEMO_GATE_API_KEY) => http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': key }, body });
+  expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' }, 'wrong-key-123')).status).toBe(401);
+  expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: 'f'.repeat(32), event: 'entered' })).status).toBe(404);
+  expect((await send({ mac_address: '76:86:BB:DE:65:01', access_command: command, event: 'entered' })).status).toBe(422);
+  expect((await send({ event: 'entered' })).status).toBe(400);
+  // the sandbox's simulated gate reports a pass the way a real controller does
+  const pass = await http('POST', `${s.sandboxUrl}/gate/_pass`, { body: { mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' } });
+  expect(pass.status).toBe(200);
+  await eventually(() => http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN }), (r) => r.body.parking_session.state === 'active');
 });
 
 test('health and readiness', async () => {

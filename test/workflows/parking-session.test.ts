@@ -1,4 +1,5 @@
 import { SessionModel } from '../../src/db/models';
+import { endOfLocalDay } from '../../src/domain/calendar';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import {
   accessAttemptUpdate,
@@ -133,4 +134,40 @@ test('an unpaid attempt expires after its time; the next finalize opens a fresh 
     ['9005-2', 'open'],
   ]);
   expect(second.paymentStatus).toBe('pending');
+});
+
+/** Enters at the workflow's current time, stays `stayMs`, finalizes at parking 187 and returns the view. */
+async function stay(sessionId: number, stayMs: number) {
+  const handle = await w.env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(sessionId),
+    taskQueue: w.taskQueue,
+    args: [input(sessionId)],
+  });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await handle.query(sessionViewQuery); // the entry is recorded before time moves on
+  await w.env.sleep(stayMs);
+  return handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+}
+
+test('parking 187: 10 minutes are free (no payment, exit key usable), 2 h 30 min cost 15.00', async () => {
+  const free = await stay(9006, 10 * 60_000);
+  expect(free.amount?.gross).toBe('0.00');
+  expect(free.paymentStatus).toBe('paid');
+  expect(free.paidVia).toBe('free');
+  expect(free.attempts).toHaveLength(0);
+  expect(free.exitKey?.remainingTries).toBe(3);
+  const paid = await stay(9007, 150 * 60_000 - 1000);
+  expect(paid.amount).toEqual({ gross: '15.00', net: '12.40', vat: '2.60', vatPercent: '21', currency: 'RON' });
+});
+
+test('parking 187: three whole local days hit the 40.00 cap each day', async () => {
+  // Start at a local midnight in Bucharest so the stay covers exactly three calendar days there.
+  const now = await w.env.currentTimeMs();
+  const midnight = endOfLocalDay(now, 'Europe/Bucharest');
+  await w.env.sleep(midnight - now + 1000);
+  const start = await w.env.currentTimeMs();
+  const thirdMidnight = endOfLocalDay(endOfLocalDay(endOfLocalDay(start, 'Europe/Bucharest') + 1000, 'Europe/Bucharest') + 1000, 'Europe/Bucharest');
+  const view = await stay(9008, thirdMidnight - start - 5000);
+  expect(view.amount?.gross).toBe('120.00');
+  expect(view.amount?.vat).toBe('20.83');
 });

@@ -165,8 +165,10 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const parkingId = parsed.data.parking_session.secured_parking_id;
     if (!(await findParking(parkingId))) throw notFound(`secured parking ${parkingId} not found`);
     const view = await sessionHandle(temporal, id).executeUpdate(finalizeUpdate, { args: [{ securedParkingId: parkingId }] });
+    const owed = view.paymentStatus !== 'paid' && view.paymentStatus !== 'billed';
     res.status(201).json({
-      pay_url: link(id),
+      // Nothing to pay (inside the grace period): the exit key works at once and there is no pay page.
+      pay_url: owed ? link(id) : null,
       amount: view.amount!.gross,
       currency: view.amount!.currency,
       parking_session: seedParkingSession(view),
