@@ -6,7 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../src/config';
 import { AgreementModel, LedgerModel } from '../../src/db/models';
-import { endOfLocalDay, localDay, startOfLocalDay } from '../../src/domain/calendar';
+import { addDays, endOfLocalDay, localDay, startOfLocalDay } from '../../src/domain/calendar';
 import { capAtLimit, vippsChargeKey, type BillingLine } from '../../src/domain/vipps-billing';
 import { freePort } from '../../src/platform/local-servers';
 import { createProviderClients } from '../../src/providers/clients';
@@ -18,7 +18,14 @@ import { verifyVippsWebhook } from '../../src/providers/vipps/webhook-signature'
 import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
 import { addVippsUsageSignal, type VippsUsage } from '../../workflows/messages';
-import { billingStateQuery, billNowSignal, chargeEventSignal, type VippsBillingState } from '../../workflows/vipps-billing-messages';
+import {
+  agreementStatusSignal,
+  billingStateQuery,
+  billNowSignal,
+  chargeEventSignal,
+  type VippsAgreementStatusSignal,
+  type VippsBillingState,
+} from '../../workflows/vipps-billing-messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 
@@ -33,6 +40,14 @@ import { createTimeSkippingEnv } from '../helpers/time-skipping';
  * Not test/helpers/workflow-world.ts: this file needs its own retry/limit settings, the webhook receiver as the
  * sandbox's API, and one deliberately lossy createVippsCharge (a response lost after Vipps got the request).
  */
+
+/** As src/api/routes/vipps.ts maps agreement webhooks to the 'agreementStatus' signal. */
+const AGREEMENT_STATUS: Record<string, VippsAgreementStatusSignal['status']> = {
+  'recurring.agreement-activated.v1': 'ACTIVE',
+  'recurring.agreement-rejected.v1': 'STOPPED',
+  'recurring.agreement-stopped.v1': 'STOPPED',
+  'recurring.agreement-expired.v1': 'EXPIRED',
+};
 
 const TZ = 'Europe/Oslo';
 const CREDS = { clientId: 'wf-vipps-client', clientSecret: 'wf-vipps-secret', subscriptionKey: 'wf-sub-key', merchantSerialNumber: '123456' };
@@ -72,7 +87,8 @@ beforeAll(async () => {
   await connectTestDb('wf_vipps_billing');
   env = await createTimeSkippingEnv();
 
-  // Our webhook receiver: verify first, then a charge event becomes a prompt to the billing workflow.
+  // Our webhook receiver: verify first, then a charge event becomes a prompt to the billing workflow, and an agreement
+  // event updates AgreementModel and becomes the 'agreementStatus' signal (as the API's webhook route does).
   const receiver = express();
   let receiverUrl = '';
   receiver.post(WEBHOOK_PATH, express.raw({ type: '*/*' }), async (req, res) => {
@@ -84,6 +100,13 @@ beforeAll(async () => {
       await env.client.workflow
         .getHandle(vippsBillingWorkflowId(event.agreementId))
         .signal(chargeEventSignal, { chargeId: event.chargeId, eventType: event.eventType, occurred: event.occurred })
+        .catch(() => undefined);
+    } else if (event.kind === 'agreement') {
+      const status = AGREEMENT_STATUS[event.eventType];
+      await AgreementModel.updateOne({ agreementId: event.agreementId }, { $set: { status } });
+      await env.client.workflow
+        .getHandle(vippsBillingWorkflowId(event.agreementId))
+        .signal(agreementStatusSignal, { status, eventType: event.eventType, occurred: event.occurred })
         .catch(() => undefined);
     }
     res.status(200).end();
@@ -363,6 +386,136 @@ test("a day's total above the agreement limit is charged up to the limit; the re
   ]);
   expect(state.pending.map((l) => [l.sessionId, l.gross, l.net, l.vat, l.part])).toEqual([['s-402', '30.00', '24.00', '6.00', 2]]);
   expect(chargesOf(agreementId)[0].amount).toBe(10000);
+});
+
+test('three sessions on one day: one charge with the exact total, a three-line receipt whose VAT adds up to the charge VAT to the øre', async () => {
+  const agreementId = await activeAgreement();
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-501', '19.99', '15.99', '4.00', t0));
+  await addUsage(agreementId, usage('s-502', '7.45', '5.96', '1.49', t0));
+  await addUsage(agreementId, usage('s-503', '123.40', '98.72', '24.68', t0));
+  const before = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.pending.length === 3 && s;
+  }, 'three pending lines');
+  expect(before.pendingTotal).toBe('150.84');
+
+  await skipPastMidnight(agreementId);
+  const [charge] = await waitFor(async () => chargesOf(agreementId).length > 0 && chargesOf(agreementId), 'the charge');
+  expect(charge.id).toBe(vippsChargeKey(agreementId, localDay(t0, TZ)));
+  expect(charge.amount).toBe(15084);
+  expect(charge.transactionType).toBe('DIRECT_CAPTURE');
+
+  await sandbox.clock.set(`${charge.due}T08:00:00Z`);
+  const after = await waitFor(async () => {
+    const s = await stateOf(agreementId);
+    return s.settledCharges[0]?.receipt === 'sent' && s.runs > 1 && s;
+  }, 'charged and receipt sent');
+  expect(after.settledCharges).toHaveLength(1);
+  expect(after.settledCharges[0]).toMatchObject({ outcome: 'charged', status: 'CHARGED', amount: '150.84', net: '120.67', vat: '30.17' });
+  expect(after.pending).toHaveLength(0);
+  expect(chargesOf(agreementId)).toHaveLength(1);
+
+  const receipts = sandbox.records().receipts.filter((r) => r.orderId === charge.id);
+  expect(receipts).toHaveLength(1);
+  const lines = receipts[0].receipt.orderLines;
+  expect(lines.map((l) => [l.id, l.totalAmount, l.totalAmountExcludingTax, l.totalTaxAmount, l.taxRate])).toEqual([
+    ['s-501', 1999, 1599, 400, 2500],
+    ['s-502', 745, 596, 149, 2500],
+    ['s-503', 12340, 9872, 2468, 2500],
+  ]);
+  for (const l of lines) expect(l.totalAmountExcludingTax + l.totalTaxAmount).toBe(l.totalAmount);
+  expect(lines.reduce((sum, l) => sum + l.totalTaxAmount, 0)).toBe(3017); // = the charge's VAT 30.17, to the øre
+  expect(lines.reduce((sum, l) => sum + l.totalAmountExcludingTax, 0)).toBe(12067);
+  expect(lines.reduce((sum, l) => sum + l.totalAmount, 0)).toBe(charge.amount);
+
+  const ledger = await LedgerModel.find({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId }).lean();
+  expect(ledger).toHaveLength(1);
+  expect(ledger[0]).toMatchObject({ gross: '150.84', net: '120.67', vat: '30.17', currency: 'NOK', note: 'sessions s-501,s-502,s-503' });
+});
+
+test('agreement stopped by the user mid-day: nothing is charged, the pending usage is handed to ops and the workflow ends', async () => {
+  const agreementId = await activeAgreement();
+  const t0 = await env.currentTimeMs();
+  await addUsage(agreementId, usage('s-601', '30.00', '24.00', '6.00', t0));
+  await addUsage(agreementId, usage('s-602', '15.00', '12.00', '3.00', t0));
+  await waitFor(async () => (await stateOf(agreementId)).pending.length === 2, 'two pending lines');
+
+  // The user stops the agreement in the app: the sandbox sends recurring.agreement-stopped.v1, which the receiver
+  // turns into the 'agreementStatus' signal as the API's webhook route does.
+  const res = await fetch(`${sandbox.baseUrl}/_agreements/${agreementId}/user-stop`, { method: 'POST' });
+  expect(res.status).toBe(200);
+  const handle = env.client.workflow.getHandle(vippsBillingWorkflowId(agreementId));
+  await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'billing workflow completed');
+  const final = (await handle.result()) as VippsBillingState;
+  expect(final).toMatchObject({ agreementStatus: 'STOPPED', pending: [], openCharges: [], settledCharges: [] });
+  expect(final.opsDebts).toEqual([
+    expect.objectContaining({ reason: 'agreement_stopped', amount: '45.00', currency: 'NOK', sessionIds: ['s-601', 's-602'], chargeIds: [] }),
+  ]);
+  const stoppedHook = sandbox.records().webhookDeliveries.find((d) => d.eventType === 'recurring.agreement-stopped.v1' && JSON.stringify(d).includes(agreementId));
+  expect(stoppedHook?.attempts.at(-1)?.status).toBe(200);
+  expect((await AgreementModel.findOne({ agreementId }).lean())?.status).toBe('STOPPED');
+
+  const debts = await LedgerModel.find({ kind: 'vipps_charge_failed', 'providerRefs.agreementId': agreementId }).lean();
+  expect(debts.map((e) => [e.gross, e.net, e.vat, e.note])).toEqual([['45.00', '36.00', '9.00', 'ops_debt: agreement_stopped; sessions s-601,s-602']]);
+
+  // The day ends: still nothing is charged (the workflow is gone).
+  const now = await env.currentTimeMs();
+  await env.sleep(endOfLocalDay(now, TZ) - now + 1_000);
+  expect(chargesOf(agreementId)).toHaveLength(0);
+  expect(await LedgerModel.countDocuments({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId })).toBe(0);
+});
+
+test('four consecutive days: one settled charge per day, continue-as-new each time, and a day-1 redelivery on day 4 is not billed again', async () => {
+  const agreementId = await activeAgreement();
+  const days: string[] = [];
+  for (let d = 1; d <= 4; d++) {
+    // Vipps' clock follows the days passing (the last step moved it to the previous charge's due date).
+    await sandbox.clock.set(new Date(await env.currentTimeMs()));
+    const t = await env.currentTimeMs();
+    days.push(localDay(t, TZ));
+    const gross = `${d * 10}.00`;
+    // Day 4: the first day's usage is redelivered (sent first, so once day 4's own usage is pending, it was seen).
+    if (d === 4) await addUsage(agreementId, usage('s-701', '10.00', '8.00', '2.00', t));
+    await addUsage(agreementId, usage(`s-70${d}`, gross, `${d * 8}.00`, `${d * 2}.00`, t));
+    const pending = await waitFor(async () => {
+      const s = await stateOf(agreementId);
+      return s.pending.some((l) => l.sessionId === `s-70${d}`) && s;
+    }, `day ${d} usage pending`);
+    expect(pending.pending.map((l) => l.sessionId)).toEqual([`s-70${d}`]);
+
+    await skipPastMidnight(agreementId);
+    const charge = await waitFor(async () => chargesOf(agreementId)[d - 1], `day ${d} charge`);
+    expect(charge.id).toBe(vippsChargeKey(agreementId, days[d - 1]));
+    expect(charge.amount).toBe(d * 1000);
+    await sandbox.clock.set(`${charge.due}T08:00:00Z`);
+    await waitFor(async () => {
+      const s = await stateOf(agreementId);
+      return s.settledCharges.length === d && s.settledCharges[d - 1].receipt === 'sent' && s.runs > d && s;
+    }, `day ${d} charged and continued as new`);
+  }
+  for (let i = 1; i < days.length; i++) expect(days[i]).toBe(addDays(days[i - 1], 1));
+
+  const state = await stateOf(agreementId);
+  expect(state.runs).toBeGreaterThanOrEqual(5); // a new run after each settled charge
+  expect(state.settledCharges.map((c) => [c.billingDay, c.outcome, c.amount, c.lines.map((l) => l.sessionId)])).toEqual([
+    [days[0], 'charged', '10.00', ['s-701']],
+    [days[1], 'charged', '20.00', ['s-702']],
+    [days[2], 'charged', '30.00', ['s-703']],
+    [days[3], 'charged', '40.00', ['s-704']],
+  ]);
+  expect(state.seenSessionIds).toEqual(['s-701', 's-702', 's-703', 's-704']);
+  expect(state.pending).toHaveLength(0);
+  expect(chargesOf(agreementId).map((c) => c.amount)).toEqual([1000, 2000, 3000, 4000]);
+  const lastReceipt = sandbox.records().receipts.find((r) => r.orderId === vippsChargeKey(agreementId, days[3]));
+  expect(lastReceipt?.receipt.orderLines.map((l) => l.id)).toEqual(['s-704']);
+  const ledger = await LedgerModel.find({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId }).sort({ createdAt: 1 }).lean();
+  expect(ledger.map((e) => [e.gross, e.note])).toEqual([
+    ['10.00', 'sessions s-701'],
+    ['20.00', 'sessions s-702'],
+    ['30.00', 'sessions s-703'],
+    ['40.00', 'sessions s-704'],
+  ]);
 });
 
 describe('pure rules used by the workflow', () => {
