@@ -1,9 +1,27 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { createActivities } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../src/config';
-import { createProviderClients } from '../src/providers/clients';
+import { createProviderClients, type ProviderClients } from '../src/providers/clients';
 import { createWorker } from './create-worker';
+
+/** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
+export function activityDeps(config: Config, providers: ProviderClients, temporal: Client, taskQueue = config.TEMPORAL_TASK_QUEUE): ActivityDeps {
+  return {
+    cardProviders: providers.cardProviders,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    payLinkSecret: config.PAY_LINK_SECRET,
+    autopay: providers.autopay,
+    vippsBilling: {
+      vipps: providers.vipps,
+      billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
+      retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
+      maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
+    },
+    temporal,
+    taskQueue,
+  };
+}
 
 /** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
 export async function buildWorker(config: Config): Promise<{ worker: Worker; close: () => Promise<void> }> {
@@ -11,22 +29,7 @@ export async function buildWorker(config: Config): Promise<{ worker: Worker; clo
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const providers = createProviderClients(config);
-  const activities = {
-    ...createActivities({
-      cardProviders: providers.cardProviders,
-      publicBaseUrl: config.PUBLIC_BASE_URL,
-      payLinkSecret: config.PAY_LINK_SECRET,
-      autopay: providers.autopay,
-      vippsBilling: {
-        vipps: providers.vipps,
-        billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
-        retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
-        maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
-      },
-      temporal,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-    }),
-  };
+  const activities = createActivities(activityDeps(config, providers, temporal));
   const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities });
   return {
     worker,

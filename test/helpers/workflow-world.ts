@@ -12,6 +12,7 @@ import { freePort } from '../../src/platform/local-servers';
 import { createProviderClients } from '../../src/providers/clients';
 import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { createWorker } from '../../workers/create-worker';
+import { activityDeps } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';
 import { createTimeSkippingEnv } from './time-skipping';
 
@@ -41,20 +42,7 @@ export async function startWorkflowWorld(name: string): Promise<WorkflowWorld> {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    activities: createActivities({
-      cardProviders: providers.cardProviders,
-      publicBaseUrl: config.PUBLIC_BASE_URL,
-      payLinkSecret: config.PAY_LINK_SECRET,
-      autopay: providers.autopay,
-      vippsBilling: {
-        vipps: providers.vipps,
-        billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
-        retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
-        maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
-      },
-      temporal: env.client,
-      taskQueue,
-    }),
+    activities: createActivities(activityDeps(config, providers, env.client, taskQueue)),
   });
   const running = worker.run();
   return {

@@ -12,6 +12,7 @@ import { createProviderClients } from '../../src/providers/clients';
 import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
+import { activityDeps } from '../../workers/run-worker';
 import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/fleet-session';
 import type { VippsUsage } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
@@ -80,21 +81,8 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    activities: createActivities({
-      cardProviders: providers.cardProviders,
-      publicBaseUrl: config.PUBLIC_BASE_URL,
-      payLinkSecret: config.PAY_LINK_SECRET,
-      autopay: providers.autopay,
-      vippsBilling: {
-        vipps: providers.vipps,
-        billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
-        retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
-        maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
-      },
-      temporal: env.client,
-      // Where the re-bill's signalWithStart puts the vippsBilling execution (see vippsQueue).
-      taskQueue: vippsQueue,
-    }),
+    // The re-bill's signalWithStart puts the vippsBilling execution on vippsQueue, which no worker polls.
+    activities: createActivities(activityDeps(config, providers, env.client, vippsQueue)),
   });
   running = worker.run();
 });
