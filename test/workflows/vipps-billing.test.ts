@@ -78,6 +78,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: str
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
+    if (Date.now() > until - timeoutMs + 5000 && Date.now() < until - timeoutMs + 5150) console.log('DBG slow waitFor', what, Date.now());
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -220,7 +221,21 @@ function usage(sessionId: string, gross: string, net: string, vat: string, at: n
   return { sessionId, source: 'autopay', occurredAt: new Date(at).toISOString(), gross, net, vat, vatPercent: '25', currency: 'NOK', description: `Parking session ${sessionId}` };
 }
 
+/** Billing workflows this test started: ended after it, so their timers (4 h polls, midnights) never fire during a
+ * later test's time skip, where an activity they ran would make the rest of that skip pass in real time. */
+const startedThisTest = new Set<string>();
+afterEach(async () => {
+  for (const agreementId of startedThisTest) {
+    await env.client.workflow
+      .getHandle(vippsBillingWorkflowId(agreementId))
+      .terminate('end of test')
+      .catch(() => undefined); // already completed
+  }
+  startedThisTest.clear();
+});
+
 async function addUsage(agreementId: string, u: VippsUsage): Promise<void> {
+  startedThisTest.add(agreementId);
   await env.client.workflow.signalWithStart('vippsBilling', {
     workflowId: vippsBillingWorkflowId(agreementId),
     taskQueue,
@@ -246,7 +261,10 @@ async function skipPastMidnight(agreementId: string): Promise<void> {
     return (d.raw.pendingActivities ?? []).length === 0 && d.raw.pendingWorkflowTask == null;
   }, 'billing workflow idle');
   const now = await env.currentTimeMs();
+  const t = Date.now();
+  console.log('DBG skip start', new Date(now).toISOString());
   await env.sleep(endOfLocalDay(now, TZ) - now + 1_000);
+  console.log('DBG skip took', Date.now() - t, new Date(await env.currentTimeMs()).toISOString());
 }
 
 const chargesOf = (agreementId: string) => sandbox.records().charges.filter((c) => c.agreementId === agreementId);
