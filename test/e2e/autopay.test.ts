@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => s?.stop());
 
 async function anprSession(plate: string): Promise<{ id: number; parkingId: string }> {
-  await camera('_camera/enter', { area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR', offset_minutes: -360 });
+  await camera('_camera/enter', { area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR', offset_minutes: -390 }); // 6½ h: 7 started hours whatever the second the stop lands on
   const res = await http('POST', `${s.api}/api/car_driver/parking_sessions`, {
     token: TOKEN,
     body: { parking_session: { parking_area_code: 'area1', vehicle_reg: plate.toLowerCase(), plate_issuer: 'nor' } },
@@ -31,7 +31,7 @@ test('app start → camera exit → Autopay callback → card payment → closed
   expect(parkingId).toMatch(/^\d+$/);
   await camera('_camera/exit', { vehicle_reg: 'AP1001', wait: true });
   const priced = await eventually(() => session(id), (r) => r.body.parking_session.state === 'exiting');
-  // 6 h and a few seconds: 7 started hours at 30.00 NOK incl. 25 % VAT
+  // 6½ h: 7 started hours at 30.00 NOK incl. 25 % VAT
   expect(priced.body.parking_session).toMatchObject({ amount: '210.00', currency: 'NOK', payment_status: 'pending' });
   const delivered = (await http('GET', `${s.sandboxUrl}/autopay/_records`)).body;
   expect(JSON.stringify(delivered)).toContain(parkingId);

@@ -150,7 +150,7 @@ test('the README curl walk-through works as written', async () => {
   const [viewed] = curlOutputs(await sh(state, exitBlock.slice(getLine)));
   expect(json(viewed).parking_session).toMatchObject({ id, state: 'closed', payment_status: 'paid' });
 
-  // Camera parking: enter 6 hours ago, start from the app, the camera exit; then the session the README shows.
+  // Camera parking: enter 6½ hours ago, start from the app, the camera exit; then the session the README shows.
   const cameraGet = lineIndex(camera, /parking_sessions\/\d+ /);
   const [entered, anprStart, cameraExit] = curlOutputs(await sh(setup, camera.slice(0, cameraGet)));
   expect(json(entered)).toBeTruthy();
@@ -160,7 +160,7 @@ test('the README curl walk-through works as written', async () => {
   await eventually(() => session(anpr.id), (r) => r.body.parking_session.state === 'exiting');
   const getAnpr = camera.slice(cameraGet).map((l) => l.replace(/parking_sessions\/\d+ /, `parking_sessions/${anpr.id} `));
   const [anprView] = curlOutputs(await sh(setup, getAnpr));
-  // 6 h and a few seconds: 7 started hours at 30.00 NOK
+  // 6½ h: 7 started hours at 30.00 NOK
   expect(json(anprView).parking_session).toMatchObject({ id: anpr.id, state: 'exiting', amount: '210.00', currency: 'NOK' });
   expect(json(anprView).parking_session.pay_url).toMatch(/^http/);
 

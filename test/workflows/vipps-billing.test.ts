@@ -234,7 +234,17 @@ afterEach(async () => {
   startedThisTest.clear();
 });
 
+const ALL = new Set<string>();
+async function dbgDump(): Promise<void> {
+  const out: unknown[] = [new Date(await env.currentTimeMs()).toISOString()];
+  for (const a of ALL) {
+    const d = await env.client.workflow.getHandle(vippsBillingWorkflowId(a)).describe().catch((e) => ({ err: String(e) }) as never);
+    out.push([a, d.status?.name, (d.raw?.pendingActivities ?? []).map((p) => [p.activityType?.name, p.state, p.attempt]), d.raw?.pendingWorkflowTask?.state]);
+  }
+  console.log('DBG dump', JSON.stringify(out));
+}
 async function addUsage(agreementId: string, u: VippsUsage): Promise<void> {
+  ALL.add(agreementId);
   startedThisTest.add(agreementId);
   await env.client.workflow.signalWithStart('vippsBilling', {
     workflowId: vippsBillingWorkflowId(agreementId),
@@ -263,7 +273,9 @@ async function skipPastMidnight(agreementId: string): Promise<void> {
   const now = await env.currentTimeMs();
   const t = Date.now();
   console.log('DBG skip start', new Date(now).toISOString());
+  const iv = setInterval(() => void dbgDump(), 5000);
   await env.sleep(endOfLocalDay(now, TZ) - now + 1_000);
+  clearInterval(iv);
   console.log('DBG skip took', Date.now() - t, new Date(await env.currentTimeMs()).toISOString());
 }
 
@@ -479,7 +491,11 @@ test('agreement stopped by the user mid-day: nothing is charged, the pending usa
 
   // The day ends: still nothing is charged (the workflow is gone).
   const now = await env.currentTimeMs();
+  console.log('DBG stopped skip start');
+  const iv = setInterval(() => void dbgDump(), 5000);
   await env.sleep(endOfLocalDay(now, TZ) - now + 1_000);
+  clearInterval(iv);
+  console.log('DBG stopped skip end');
   expect(chargesOf(agreementId)).toHaveLength(0);
   expect(await LedgerModel.countDocuments({ kind: 'vipps_charge', 'providerRefs.agreementId': agreementId })).toBe(0);
 });
