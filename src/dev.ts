@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...)
   EasyPark fleet      ${config.DEMO_EASYPARK_USERNAME} / ${config.DEMO_EASYPARK_PASSWORD}
   Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), area1 Autopay (NOK)
-  Test cards          Netopia 9900004810225098 CVV 111 (accepted), 9900541631437790 (expired); EPX 4000000000000002 EXP 12/2025
+  Test cards          the seed's sandbox cards are listed in README.md (Netopia on 187/189, EPX on 188)
 
   README.md walks through a whole session with curl. Ctrl-C stops everything.
 `);
