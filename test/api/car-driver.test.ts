@@ -162,6 +162,11 @@ test('gate events: wrong key 401, unknown access command 404, a MAC that is not 
   const id = await startSession();
   const view = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN });
   const command: string = view.body.smart_key.access_command;
+  // Gates find the session through the read model, which the workflow's projection activity fills just after start.
+  await eventually(
+    () => http('GET', `${s.api}/api/car_driver/smart_keys`, { token: TOKEN }),
+    (r) => r.body.smart_keys.some((k: { access_command: string }) => k.access_command === command),
+  );
   const send = (body: unknown, key = s.config.DEMO_GATE_API_KEY) => http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': key }, body });
   expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' }, 'wrong-key-123')).status).toBe(401);
   expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: 'f'.repeat(32), event: 'entered' })).status).toBe(404);
