@@ -17,6 +17,7 @@ import type { VippsSandbox } from '../../src/providers/vipps/sandbox';
 import { verifyVippsWebhook } from '../../src/providers/vipps/webhook-signature';
 import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
+import { activityDeps } from '../../workers/run-worker';
 import { addVippsUsageSignal, type VippsUsage } from '../../workflows/messages';
 import {
   agreementStatusSignal,
@@ -145,20 +146,7 @@ beforeAll(async () => {
   const providers = createProviderClients(config);
   vipps = providers.vipps;
 
-  const all = createActivities({
-    cardProviders: providers.cardProviders,
-    publicBaseUrl: config.PUBLIC_BASE_URL,
-    payLinkSecret: config.PAY_LINK_SECRET,
-    autopay: providers.autopay,
-    vippsBilling: {
-      vipps: providers.vipps,
-      billingTimeZone: config.VIPPS_BILLING_TIME_ZONE,
-      retryDays: config.VIPPS_CHARGE_RETRY_DAYS,
-      maxFailedChargeDays: config.VIPPS_MAX_FAILED_CHARGE_DAYS,
-    },
-    temporal: env.client,
-    taskQueue,
-  });
+  const all = createActivities(activityDeps(config, providers, env.client, taskQueue));
   const activities: typeof all = {
     ...all,
     async createVippsCharge(req) {
