@@ -25,7 +25,14 @@ export interface CardPaymentStarted {
   redirectUrl: string;
 }
 
-export type CardOutcome = 'paid' | 'declined' | 'pending' | 'expired';
+/**
+ * What the provider says happened to one order.
+ * - pending: nothing final yet (order open, card page not submitted, 3DS, fraud review, no transaction yet)
+ * - paid: captured; declined: the card was refused; expired: the provider let the order lapse unpaid
+ * - voided: we cancelled the unpaid order at the provider; it can never be captured
+ * - refunded / reversed / chargeback: captured earlier, money since given back (by us / the bank / a dispute)
+ */
+export type CardOutcome = 'paid' | 'declined' | 'pending' | 'expired' | 'voided' | 'refunded' | 'reversed' | 'chargeback';
 
 export interface CardPaymentStatus {
   orderId: string;
@@ -61,6 +68,39 @@ export interface CardProvider {
   /** Server-to-server status: the only thing we trust to mark a payment paid. */
   status(orderId: string, providerRef: string): Promise<CardPaymentStatus>;
   refund(req: CardRefundRequest): Promise<CardRefundResult>;
+  /**
+   * Cancels an order that was not paid, so no later card submission can capture it. Idempotent. Answers the
+   * order's status after the call: 'voided' (or 'expired'/'declined'), or 'paid' when a capture won the race
+   * (the caller then books and refunds it).
+   */
+  void(orderId: string, providerRef: string): Promise<CardPaymentStatus>;
+}
+
+/**
+ * The provider answered and said no (unknown order, amount above refundable, invalid request): the same call
+ * gets the same answer, so it must not be retried. `code` is the provider's own error code.
+ */
+export class ProviderRefusal extends Error {
+  constructor(
+    readonly provider: string,
+    readonly code: string,
+    message: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderRefusal';
+  }
+}
+
+/** The provider could not answer now (network, timeout, 5xx, 429, circuit open): try again later. */
+export class ProviderUnavailable extends Error {
+  constructor(
+    readonly provider: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderUnavailable';
+  }
 }
 
 /** A card amount as both providers send it: positive, at most 2 decimals, always printed with 2 ("10.00"). */
@@ -68,4 +108,17 @@ export function cardAmount(amount: string): string {
   const d = money(amount);
   if (d.lte(0) || !hasAtMost2Decimals(d)) throw new RangeError(`invalid card amount: ${amount}`);
   return d.toFixed(2);
+}
+
+export function isProviderRefusal(err: unknown): err is ProviderRefusal {
+  return err instanceof ProviderRefusal;
+}
+
+export function isProviderUnavailable(err: unknown): err is ProviderUnavailable {
+  return err instanceof ProviderUnavailable;
+}
+
+/** Statuses that mean "not now" rather than "no": timeouts, rate limits and server faults. */
+export function isUnavailableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
 }

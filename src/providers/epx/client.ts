@@ -9,7 +9,6 @@
  * another; the exact real paths and the EPI-Signature concatenation are UNCONFIRMED (§4.1): set browserPostUrl
  * and verify with EPX before going live.
  */
-import type { z } from 'zod';
 import {
   cardAmount,
   type CardPaymentStart,
@@ -18,21 +17,25 @@ import {
   type CardProvider,
   type CardRefundRequest,
   type CardRefundResult,
+  isUnavailableStatus,
+  ProviderRefusal,
+  ProviderUnavailable,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
-import { httpRequest, type HttpResponse } from '../http';
+import { httpRequest, HttpTransportError, type HttpResponse } from '../http';
 import {
   EpxEnvelopeSchema,
   EpxTacResponseSchema,
   EpxXmlErrorSchema,
   epiId,
-  epxOutcome,
   epxSignature,
+  epxTransactionOutcome,
   parseEpxXml,
   type EpxEnvelope,
   type EpxRefundRequest,
   type EpxTacRequest,
   type EpxTransaction,
+  type EpxVoidRequest,
 } from './wire';
 
 export interface EpxClientConfig {
@@ -52,14 +55,13 @@ export interface EpxClientConfig {
   retryBaseMs?: number;
 }
 
-/** EPX refused or garbled a call: code is EPX's error code (or the HTTP status). */
-export class EpxApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus: number,
-  ) {
-    super(`EPX ${code}: ${message}`);
+/**
+ * EPX answered and refused: code is EPX's error code (or the HTTP status; 'not_found' for an order or reference
+ * it does not know). A ProviderRefusal, so it is never retried.
+ */
+export class EpxApiError extends ProviderRefusal {
+  constructor(code: string, message: string, httpStatus: number) {
+    super('epx', code, `EPX ${code}: ${message}`, httpStatus);
     this.name = 'EpxApiError';
   }
 }
@@ -94,7 +96,11 @@ export class EpxClient implements CardProvider {
       throw new EpxApiError(err.success ? err.data.ERROR_CODE : String(res.status), err.success ? err.data.ERROR_MSG : `HTTP ${res.status}`, res.status);
     }
     const tac = EpxTacResponseSchema.safeParse(xml);
-    if (!tac.success) throw new EpxApiError('invalid_response', 'key exchange answer lacks TAC', res.status);
+    if (!tac.success) {
+      const err = EpxXmlErrorSchema.safeParse(xml);
+      if (err.success) throw new EpxApiError(err.data.ERROR_CODE, err.data.ERROR_MSG, res.status);
+      throw new ProviderUnavailable('epx', 'unexpected EPX answer: key exchange lacks TAC');
+    }
     const page = new URL(this.cfg.browserPostUrl ?? `${this.baseUrl}/browserpost/pay`);
     page.searchParams.set('TAC', tac.data.TAC);
     return { providerRef: tac.data.TAC, redirectUrl: page.toString() };
@@ -102,8 +108,24 @@ export class EpxClient implements CardProvider {
 
   /** The server-to-server confirmation: the only thing that marks an EPX payment paid. */
   async status(orderId: string, providerRef: string): Promise<CardPaymentStatus> {
-    const txn = await this.transaction(orderId);
-    const mapped = epxOutcome(txn.AUTH_RESP, txn.AUTH_RESP_TEXT);
+    return this.statusFrom(orderId, providerRef, await this.transaction(orderId));
+  }
+
+  /**
+   * Cancels the sale so no card can be taken on it: POST /void/{ref} with the TAC (no sale yet: the Browser Post
+   * page then refuses that TAC) or the BRIC. EPX documents /void in its JSON API; voiding an unused TAC is our
+   * sandbox's rule and UNCONFIRMED for real EPX. Idempotent; an approved sale is left alone (a capture won the
+   * race: the answer says 'paid'). The answer is the sale's status after the call.
+   */
+  async void(orderId: string, providerRef: string): Promise<CardPaymentStatus> {
+    const body: EpxVoidRequest = { orderNumber: orderId };
+    const env = await this.json('POST', `/void/${encodeURIComponent(providerRef)}`, JSON.stringify(body));
+    if (!env.data) throw new ProviderUnavailable('epx', 'unexpected EPX answer: void lacks data');
+    return this.statusFrom(orderId, providerRef, env.data);
+  }
+
+  private statusFrom(orderId: string, providerRef: string, txn: EpxTransaction): CardPaymentStatus {
+    const mapped = epxTransactionOutcome(txn);
     return {
       orderId,
       // Once processed, the BRIC is the reference that refunds and EPX support use.
@@ -125,30 +147,50 @@ export class EpxClient implements CardProvider {
     const env = await this.json('POST', `/refund/${encodeURIComponent(txn.AUTH_GUID)}`, JSON.stringify(body));
     const data = env.data;
     if (!data?.AUTH_GUID || data.AUTH_RESP !== '00') {
-      throw new EpxApiError(data?.AUTH_RESP ?? 'invalid_response', data?.AUTH_RESP_TEXT ?? 'refund not approved', 200);
+      if (!data?.AUTH_RESP) throw new ProviderUnavailable('epx', 'unexpected EPX answer: refund lacks AUTH_RESP');
+      throw new EpxApiError(data.AUTH_RESP, data.AUTH_RESP_TEXT ?? 'refund not approved', 200);
     }
     return { refundRef: data.AUTH_GUID, amount: data.AUTH_AMOUNT ?? body.amount };
   }
 
   private async transaction(orderId: string): Promise<EpxTransaction> {
     const env = await this.json('GET', `/transactions/${encodeURIComponent(orderId)}`, '');
-    if (!env.data) throw new EpxApiError('invalid_response', 'confirmation lacks data', 200);
+    if (!env.data) throw new ProviderUnavailable('epx', 'unexpected EPX answer: confirmation lacks data');
     return env.data;
   }
 
+  /** Non-2xx → EpxApiError (404 → 'not_found'); a 2xx carrying errors[] is a refusal too. */
   private async json(method: 'GET' | 'POST', endpoint: string, body: string): Promise<EpxEnvelope> {
     const res = await this.signed(method, endpoint, body, 'application/json');
     const parsed = EpxEnvelopeSchema.safeParse(res.json);
+    const first = parsed.success ? parsed.data.errors[0] : undefined;
     if (res.status < 200 || res.status >= 300) {
-      const first = parsed.success ? parsed.data.errors[0] : undefined;
-      throw new EpxApiError(first?.code ?? String(res.status), first?.text || res.text.slice(0, 200) || `HTTP ${res.status}`, res.status);
+      const text = first?.text || res.text.slice(0, 200) || `HTTP ${res.status}`;
+      if (res.status === 404) throw new EpxApiError('not_found', `${text} (${first?.code ?? '404'})`, res.status);
+      throw new EpxApiError(first?.code ?? String(res.status), text, res.status);
     }
-    if (!parsed.success) throw invalid(res, parsed.error);
+    if (!parsed.success) throw new ProviderUnavailable('epx', `unexpected EPX answer from ${endpoint}: ${parsed.error.message}`);
+    if (first && !parsed.data.data) throw new EpxApiError(first.code, first.text || 'refused', res.status);
     return parsed.data;
   }
 
-  /** Every server call carries EPI-Id and an EPI-Signature over exactly the endpoint and body bytes sent. */
-  private signed(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
+  /**
+   * Every server call carries EPI-Id and an EPI-Signature over exactly the endpoint and body bytes sent. No
+   * answer, 5xx, 408 and 429 are ProviderUnavailable; every other answer goes back to the caller to read.
+   */
+  private async signed(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
+    let res: HttpResponse;
+    try {
+      res = await this.send(method, endpoint, body, contentType);
+    } catch (err) {
+      if (err instanceof HttpTransportError) throw new ProviderUnavailable('epx', err.message);
+      throw err;
+    }
+    if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('epx', `${endpoint} answered HTTP ${res.status}`);
+    return res;
+  }
+
+  private send(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
     return httpRequest({
       method,
       url: `${this.baseUrl}${endpoint}`,
@@ -163,8 +205,4 @@ export class EpxClient implements CardProvider {
       retryBaseMs: this.cfg.retryBaseMs,
     });
   }
-}
-
-function invalid(res: HttpResponse, error: z.ZodError): EpxApiError {
-  return new EpxApiError('invalid_response', `unexpected EPX answer: ${error.message}`, res.status);
 }

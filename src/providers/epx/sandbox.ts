@@ -13,6 +13,7 @@ import {
   EPX_APPROVED,
   EpxRefundRequestSchema,
   EpxTacRequestSchema,
+  EpxVoidRequestSchema,
   epiId,
   epxSignature,
   toEpxXml,
@@ -52,7 +53,13 @@ export interface EpxRefundRecord {
   amount: string;
   at: string;
 }
-export type EpxSandboxRecord = EpxChargeRecord | EpxRefundRecord;
+export interface EpxVoidRecord {
+  kind: 'void';
+  key: string;
+  tranNbr: string;
+  at: string;
+}
+export type EpxSandboxRecord = EpxChargeRecord | EpxRefundRecord | EpxVoidRecord;
 
 export interface EpxSandbox {
   router: Router;
@@ -78,12 +85,16 @@ interface Txn {
   amount: string;
   redirectUrl: string;
   result?: Result;
+  /** What happened since the sale (or to the unused TAC): reported as TRAN_STATE. */
+  state?: 'VOID' | 'REFUNDED' | 'REVERSED' | 'CHARGEBACK';
   refunded: string;
   refunds: Map<string, EpxRefundRecord>;
 }
 
 /** The seed's only EPX card: approved with CVV '' and EXP 12/2025, which the sandbox accepts whatever today is. */
 const SEED_CARD = '4000000000000002';
+
+const VOIDED_PAGE = `<h1>This payment was cancelled</h1><p>The merchant cancelled this sale. Your card has not been charged.</p>`;
 
 interface CardForm {
   pan: string;
@@ -170,6 +181,7 @@ function txnData(t: Txn): EpxTransaction {
     TRAN_NBR: t.tranNbr,
     TRAN_TYPE: 'CCE1',
     AMOUNT: t.amount,
+    ...(t.state ? { TRAN_STATE: t.state } : {}),
     ...(r
       ? {
           AUTH_RESP: r.authResp,
@@ -258,6 +270,7 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
   router.get('/browserpost/pay', (req, res) => {
     const t = byTac.get(String(req.query.TAC ?? ''));
     if (!t) return void res.status(404).send(page('Not found', '<h1>Unknown or expired TAC</h1>'));
+    if (t.state === 'VOID') return void res.status(410).send(page('Cancelled', VOIDED_PAGE));
     if (t.result?.authResp === EPX_APPROVED) {
       return void res.send(page('Paid', `<h1>Already paid</h1><a class="btn" href="${esc(redirectWithResult(t, t.result))}">Continue</a>`));
     }
@@ -268,6 +281,8 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     const body = (req.body ?? {}) as Record<string, unknown>;
     const t = byTac.get(typeof body.TAC === 'string' ? body.TAC : '');
     if (!t) return void res.status(404).send(page('Not found', '<h1>Unknown or expired TAC</h1>'));
+    // Voided by the merchant: nothing is charged, whatever was typed.
+    if (t.state === 'VOID') return void res.status(410).send(page('Cancelled', VOIDED_PAGE));
     // Already approved: never charge twice; send the browser back with the original answer.
     if (t.result?.authResp === EPX_APPROVED) return res.redirect(302, redirectWithResult(t, t.result));
     const card = readCardForm(body);
@@ -319,9 +334,34 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     const refund: EpxRefundRecord = { kind: 'refund', key: b.idempotencyKey, tranNbr: t.tranNbr, origAuthGuid: t.result.guid, authGuid: newGuid(), amount: b.amount, at: now().toISOString() };
     t.refunds.set(b.idempotencyKey, refund);
     t.refunded = toAmountString(money(t.refunded).plus(b.amount));
+    if (money(t.refunded).eq(t.amount) && !t.state) t.state = 'REFUNDED';
     records.push(refund);
     ctx.log(`epx: refund ${b.amount} on ${t.tranNbr} (key ${b.idempotencyKey})`);
     res.json(refundAnswer(t, refund));
+  });
+
+  /**
+   * Void by TAC (no sale yet, or a declined one: the page would still take another card) or by BRIC. An approved
+   * sale is left alone and reported as it is (the caller then refunds it); voiding twice changes nothing.
+   */
+  router.post('/void/:ref', raw, requireEpi, (req, res) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(String(res.locals.bodyText));
+    } catch {
+      return sendErrors(res, 400, '400', 'body is not JSON');
+    }
+    const parsed = EpxVoidRequestSchema.safeParse(json);
+    if (!parsed.success) return sendErrors(res, 400, '400', parsed.error.message);
+    const ref = String(req.params.ref);
+    const t = byTac.get(ref) ?? byGuid.get(ref);
+    if (!t || t.tranNbr !== parsed.data.orderNumber) return sendErrors(res, 404, '404', 'no sale with this reference and order number');
+    if (!t.state && t.result?.authResp !== EPX_APPROVED) {
+      t.state = 'VOID';
+      records.push({ kind: 'void', key: t.tranNbr, tranNbr: t.tranNbr, at: now().toISOString() });
+      ctx.log(`epx: TRAN_NBR ${t.tranNbr} voided`);
+    }
+    res.json({ data: txnData(t), errors: [], reference: { bric: t.result?.guid ?? null } });
   });
 
   function refundAnswer(t: Txn, r: EpxRefundRecord) {

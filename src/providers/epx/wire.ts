@@ -83,6 +83,11 @@ export const EpxTransactionSchema = z.object({
   /** maskPan() form; the field name is the sandbox's (EPX's masked-account field UNCONFIRMED). */
   AUTH_MASKED_ACCOUNT_NBR: z.string().nullish(),
   ORIG_AUTH_GUID: z.string().nullish(),
+  /**
+   * What happened to the sale since (sandbox field; how EPX's lookup reports voids, reversals and chargebacks is
+   * UNCONFIRMED): VOID (cancelled before any capture), REFUNDED (fully), REVERSED, CHARGEBACK.
+   */
+  TRAN_STATE: z.enum(['VOID', 'REFUNDED', 'REVERSED', 'CHARGEBACK']).nullish(),
 });
 export type EpxTransaction = z.infer<typeof EpxTransactionSchema>;
 
@@ -105,6 +110,13 @@ export const EpxRefundRequestSchema = z.object({
 });
 export type EpxRefundRequest = z.infer<typeof EpxRefundRequestSchema>;
 
+/**
+ * Void by reference (POST /void/{BRIC or TAC}). EPX documents /void in its JSON API for a processed sale; voiding
+ * a Browser Post TAC nobody has used yet is our sandbox's rule: UNCONFIRMED for real EPX.
+ */
+export const EpxVoidRequestSchema = z.object({ orderNumber: z.string().min(1) });
+export type EpxVoidRequest = z.infer<typeof EpxVoidRequestSchema>;
+
 // ---- codes --------------------------------------------------------------------------------------------
 
 export const EPX_APPROVED = '00';
@@ -113,6 +125,22 @@ export interface EpxOutcome {
   outcome: CardOutcome;
   reasonCode?: string;
   reason?: string;
+}
+
+/** A transaction's TRAN_STATE first (what happened since), then its AUTH_RESP. */
+export function epxTransactionOutcome(txn: Pick<EpxTransaction, 'AUTH_RESP' | 'AUTH_RESP_TEXT' | 'TRAN_STATE'>): EpxOutcome {
+  switch (txn.TRAN_STATE) {
+    case 'VOID':
+      return { outcome: 'voided', reasonCode: 'cancelled', reason: 'The payment was cancelled' };
+    case 'REFUNDED':
+      return { outcome: 'refunded' };
+    case 'REVERSED':
+      return { outcome: 'reversed' };
+    case 'CHARGEBACK':
+      return { outcome: 'chargeback' };
+    default:
+      return epxOutcome(txn.AUTH_RESP, txn.AUTH_RESP_TEXT);
+  }
 }
 
 /** AUTH_RESP → our outcome (codes per §4.2, secondary source). No AUTH_RESP yet = card not submitted = pending. */

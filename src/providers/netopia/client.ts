@@ -2,7 +2,6 @@
  * NETOPIA Payments v2 client (PROVIDERS.md §3): hosted-page card payments. start() opens an order and returns
  * NETOPIA's payment page; status() is the server-to-server truth; refund() credits a captured payment.
  */
-import type { z } from 'zod';
 import {
   cardAmount,
   type CardPaymentStart,
@@ -11,9 +10,12 @@ import {
   type CardProvider,
   type CardRefundRequest,
   type CardRefundResult,
+  isUnavailableStatus,
+  ProviderRefusal,
+  ProviderUnavailable,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
-import { httpRequest, type HttpResponse } from '../http';
+import { httpRequest, HttpTransportError, type HttpResponse } from '../http';
 import { parseProviderAmount, toAmountString } from '../../domain/money';
 import {
   JsonDecimal,
@@ -22,6 +24,7 @@ import {
   NetopiaResponseSchema,
   netopiaOutcome,
   stringifyWithDecimals,
+  type NetopiaCancelRequest,
   type NetopiaCreditRequestOut,
   type NetopiaResponse,
   type NetopiaStartRequestOut,
@@ -44,14 +47,13 @@ export interface NetopiaClientConfig {
   now?: () => Date;
 }
 
-/** A call NETOPIA answered, but not with success: code is NETOPIA's error.code (or the HTTP status). */
-export class NetopiaApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus: number,
-  ) {
-    super(`NETOPIA ${code}: ${message}`);
+/**
+ * NETOPIA answered and refused: code is NETOPIA's error.code (or the HTTP status; 'not_found' for an order it
+ * does not know). A ProviderRefusal, so it is never retried.
+ */
+export class NetopiaApiError extends ProviderRefusal {
+  constructor(code: string, message: string, httpStatus: number) {
+    super('netopia', code, `NETOPIA ${code}: ${message}`, httpStatus);
     this.name = 'NetopiaApiError';
   }
 }
@@ -99,21 +101,37 @@ export class NetopiaClient implements CardProvider {
     }
     const payment = res.payment;
     if (!payment?.ntpID || !payment.paymentURL) {
-      throw new NetopiaApiError('invalid_response', 'start answer lacks payment.ntpID or payment.paymentURL', 200);
+      throw new ProviderUnavailable('netopia', 'unexpected NETOPIA answer: start lacks payment.ntpID or payment.paymentURL');
     }
     return { providerRef: payment.ntpID, redirectUrl: payment.paymentURL };
   }
 
   async status(orderId: string, providerRef: string): Promise<CardPaymentStatus> {
     const body: NetopiaStatusRequest = { posID: this.posId, ntpID: providerRef, orderID: orderId };
-    const res = await this.call('/operation/status', body);
+    return this.statusFrom(orderId, await this.call('/operation/status', body));
+  }
+
+  /**
+   * POST /operation/cancel is our sandbox's path; NETOPIA's real v2 cancel endpoint is UNCONFIRMED (not in
+   * PROVIDERS.md): verify with NETOPIA before going live. Idempotent: cancelling a cancelled order changes
+   * nothing, and an order already paid (a capture won the race), expired or refunded is left as it is. The answer
+   * is the order's status after the call.
+   */
+  async void(orderId: string, providerRef: string): Promise<CardPaymentStatus> {
+    const body: NetopiaCancelRequest = { posID: this.posId, ntpID: providerRef, orderID: orderId };
+    return this.statusFrom(orderId, await this.call('/operation/cancel', body));
+  }
+
+  private statusFrom(orderId: string, res: NetopiaResponse): CardPaymentStatus {
     const payment = res.payment;
-    if (!payment) throw new NetopiaApiError(res.error?.code ?? 'invalid_response', 'status answer lacks payment', 200);
+    if (!payment) {
+      const code = res.error?.code;
+      if (code && !NETOPIA_OK_CODES.has(code)) throw new NetopiaApiError(code, res.error?.message || 'status refused', 200);
+      throw new ProviderUnavailable('netopia', 'unexpected NETOPIA answer: status lacks payment');
+    }
     const amount = payment.amount ?? res.order?.amount;
     const currency = payment.currency ?? res.order?.currency;
-    if (amount == null || !currency) {
-      throw new NetopiaApiError('invalid_response', 'status answer lacks amount or currency', 200);
-    }
+    if (amount == null || !currency) throw new ProviderUnavailable('netopia', 'unexpected NETOPIA answer: status lacks amount or currency');
     const mapped = netopiaOutcome(payment.status, res.error?.code, res.error?.message);
     const panMasked = payment.instrument?.panMasked;
     return {
@@ -148,30 +166,38 @@ export class NetopiaClient implements CardProvider {
     };
   }
 
-  /** One JSON call: auth header, retries via httpRequest, non-2xx → NetopiaApiError, body → schema. */
+  /**
+   * One JSON call: auth header, retries via httpRequest. No answer, 5xx, 408, 429 → ProviderUnavailable; any other
+   * non-2xx → NetopiaApiError (a ProviderRefusal); a 2xx that is not NETOPIA's JSON → ProviderUnavailable.
+   */
   private async call(path: string, body: unknown): Promise<NetopiaResponse> {
-    const res = await httpRequest({
-      method: 'POST',
-      url: `${this.baseUrl}${path}`,
-      headers: { authorization: this.cfg.apiKey, 'content-type': 'application/json' },
-      body: stringifyWithDecimals(body),
-      timeoutMs: this.cfg.timeoutMs,
-      retries: this.cfg.retries,
-      retryBaseMs: this.cfg.retryBaseMs,
-    });
+    let res: HttpResponse;
+    try {
+      res = await httpRequest({
+        method: 'POST',
+        url: `${this.baseUrl}${path}`,
+        headers: { authorization: this.cfg.apiKey, 'content-type': 'application/json' },
+        body: stringifyWithDecimals(body),
+        timeoutMs: this.cfg.timeoutMs,
+        retries: this.cfg.retries,
+        retryBaseMs: this.cfg.retryBaseMs,
+      });
+    } catch (err) {
+      if (err instanceof HttpTransportError) throw new ProviderUnavailable('netopia', err.message);
+      throw err;
+    }
     const parsed = NetopiaResponseSchema.safeParse(res.json);
+    if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('netopia', `${path} answered HTTP ${res.status}`);
     if (res.status < 200 || res.status >= 300) throw errorFrom(res, parsed.success ? parsed.data : undefined);
-    if (!parsed.success) throw invalid(res, parsed.error);
+    if (!parsed.success) throw new ProviderUnavailable('netopia', `unexpected NETOPIA answer from ${path}: ${parsed.error.message}`);
     return parsed.data;
   }
 }
 
 function errorFrom(res: HttpResponse, body: NetopiaResponse | undefined): NetopiaApiError {
-  const code = body?.error?.code ?? body?.code ?? String(res.status);
+  const providerCode = body?.error?.code ?? body?.code ?? String(res.status);
   const message = body?.error?.message || body?.message || res.text.slice(0, 200) || `HTTP ${res.status}`;
-  return new NetopiaApiError(code, message, res.status);
-}
-
-function invalid(res: HttpResponse, error: z.ZodError): NetopiaApiError {
-  return new NetopiaApiError('invalid_response', `unexpected NETOPIA answer: ${error.message}`, res.status);
+  // An order NETOPIA does not know: one name for it across providers, NETOPIA's own code kept in the message.
+  if (res.status === 404) return new NetopiaApiError('not_found', `${message} (${providerCode})`, res.status);
+  return new NetopiaApiError(providerCode, message, res.status);
 }

@@ -14,6 +14,7 @@ import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from
 import {
   JsonDecimal,
   NETOPIA_STATUS,
+  NetopiaCancelRequestSchema,
   NetopiaCreditRequestSchema,
   NetopiaIpnReplySchema,
   NetopiaStartRequestSchema,
@@ -71,7 +72,14 @@ export interface NetopiaIpnRecord {
   delivered: boolean;
   at: string;
 }
-export type NetopiaSandboxRecord = NetopiaChargeRecord | NetopiaRefundRecord | NetopiaIpnRecord;
+export interface NetopiaVoidRecord {
+  kind: 'void';
+  key: string;
+  orderId: string;
+  ntpId: string;
+  at: string;
+}
+export type NetopiaSandboxRecord = NetopiaChargeRecord | NetopiaRefundRecord | NetopiaIpnRecord | NetopiaVoidRecord;
 
 export interface NetopiaSandbox {
   router: Router;
@@ -112,6 +120,13 @@ const TEST_CARDS: Record<string, { code: string; message: string }> = {
   '9900130597497640': { code: '99', message: 'Bank error' },
 };
 const ACCEPTED_CARD = '9900004810225098';
+/** Unpaid orders a cancel call turns into 4 (CANCELED). */
+const CANCELLABLE_STATUSES: ReadonlySet<number> = new Set([
+  NETOPIA_STATUS.NEW,
+  NETOPIA_STATUS.OPENED,
+  NETOPIA_STATUS.DECLINED,
+  NETOPIA_STATUS.ERROR,
+]);
 const PAID_STATUSES: ReadonlySet<number> = new Set([NETOPIA_STATUS.PAID, NETOPIA_STATUS.CONFIRMED, NETOPIA_STATUS.CREDIT]);
 
 interface CardForm {
@@ -179,6 +194,11 @@ ${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
   );
 }
 
+const CANCELLED_PAGE = page(
+  'Cancelled',
+  '<h1>This payment was cancelled</h1><p>The merchant cancelled this order. Your card has not been charged.</p>',
+);
+
 function returnUrl(order: Order): string {
   const url = new URL(order.redirectUrl);
   url.searchParams.set('orderId', order.orderId);
@@ -244,6 +264,7 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   /** The order's last card result; absent while nothing was tried (nothing to report yet). */
   function errorJson(o: Order) {
     if (PAID_STATUSES.has(o.status)) return { code: '00', message: 'Approved' };
+    if (o.status === NETOPIA_STATUS.CANCELED) return { code: '04', message: 'Order cancelled by the merchant' };
     return o.code ? { code: o.code, message: o.message ?? '' } : undefined;
   }
 
@@ -342,11 +363,34 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     const o = findOrder(res, parsed.data.posID, parsed.data.ntpID, parsed.data.orderID);
     if (!o) return;
     expireIfStale(o);
-    sendJson(res, 200, {
+    sendJson(res, 200, statusAnswer(o));
+  });
+
+  function statusAnswer(o: Order) {
+    return {
       order: { orderID: o.orderId, ntpID: o.ntpId, amount: new JsonDecimal(o.amount), currency: o.currency, description: o.description },
       payment: paymentJson(o),
       ...(errorJson(o) ? { error: errorJson(o) } : {}),
-    });
+    };
+  }
+
+  /**
+   * Cancel (void) an unpaid order: NEW, OPENED, DECLINED or ERROR becomes 4 and no card can be taken on it any
+   * more (a declined order is cancelled too, since its page still accepts another card). A paid, refunded,
+   * expired or already cancelled order is left as it is. Answers like status, so the caller learns which.
+   */
+  router.post('/operation/cancel', json, requireApiKey, (req, res) => {
+    const parsed = NetopiaCancelRequestSchema.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, '100', `invalid or missing parameters: ${parsed.error.message}`);
+    const o = findOrder(res, parsed.data.posID, parsed.data.ntpID, parsed.data.orderID);
+    if (!o) return;
+    expireIfStale(o);
+    if (CANCELLABLE_STATUSES.has(o.status)) {
+      o.status = NETOPIA_STATUS.CANCELED;
+      records.push({ kind: 'void', key: o.orderId, orderId: o.orderId, ntpId: o.ntpId, at: now().toISOString() });
+      ctx.log(`netopia: order ${o.orderId} cancelled`);
+    }
+    sendJson(res, 200, statusAnswer(o));
   });
 
   router.post('/operation/credit', json, requireApiKey, (req, res) => {
@@ -401,6 +445,7 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     if (o.status === NETOPIA_STATUS.EXPIRED) {
       return void res.status(410).send(page('Expired', '<h1>This payment has expired</h1>'));
     }
+    if (o.status === NETOPIA_STATUS.CANCELED) return void res.status(410).send(CANCELLED_PAGE);
     if (PAID_STATUSES.has(o.status)) {
       return void res.send(page('Paid', `<h1>Already paid</h1><a class="btn" href="${esc(returnUrl(o))}">Continue</a>`));
     }
@@ -414,6 +459,8 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     if (o.status === NETOPIA_STATUS.EXPIRED) {
       return void res.status(410).send(page('Expired', '<h1>This payment has expired</h1>'));
     }
+    // Cancelled by the merchant: the card is not charged, whatever was typed.
+    if (o.status === NETOPIA_STATUS.CANCELED) return void res.status(410).send(CANCELLED_PAGE);
     // Already paid: never charge twice, just send the browser on.
     if (PAID_STATUSES.has(o.status)) return res.redirect(302, returnUrl(o));
     const card = readCardForm(req.body);

@@ -52,6 +52,10 @@ export const NetopiaStatusRequestSchema = z.object({
 });
 export type NetopiaStatusRequest = z.infer<typeof NetopiaStatusRequestSchema>;
 
+/** Cancel an unpaid order (POST /operation/cancel): same body as status. NETOPIA's real path is UNCONFIRMED. */
+export const NetopiaCancelRequestSchema = NetopiaStatusRequestSchema;
+export type NetopiaCancelRequest = NetopiaStatusRequest;
+
 /** Refund ("credit"). Path and body are our sandbox's: NETOPIA's v2 refund call is UNCONFIRMED in PROVIDERS.md. */
 export const NetopiaCreditRequestSchema = z.object({
   posID: z.string().min(1),
@@ -129,11 +133,14 @@ export const NETOPIA_STATUS = {
   CONFIRMED: 5,
   PENDING: 6,
   CREDIT: 8,
+  CHARGEBACK_INIT: 9,
+  CHARGEBACK_ACCEPT: 10,
   ERROR: 11,
   DECLINED: 12,
   FRAUD: 13,
   PENDING_AUTH: 14,
   AUTH_3D: 15,
+  CHARGEBACK_REPRESENTMENT: 16,
   REVERSED: 17,
   PENDING_ANY: 18,
   EXPIRED: 23,
@@ -178,23 +185,30 @@ export interface NetopiaOutcome {
 }
 
 /**
- * payment.status (+ error.code for the reason) → our outcome. Only 3/5 (and 8, a captured payment later
- * refunded) count as paid; anything we do not recognise stays pending rather than being guessed.
+ * payment.status (+ error.code for the reason) → our outcome. Only 3/5 count as paid; 8/9/10/16/17 were captured
+ * once but the money went back, so they are never "paid" now. Anything we do not recognise stays pending rather
+ * than being guessed.
  */
 export function netopiaOutcome(status: number, errorCode?: string, errorMessage?: string): NetopiaOutcome {
   switch (status) {
     case NETOPIA_STATUS.PAID:
     case NETOPIA_STATUS.CONFIRMED:
-    case NETOPIA_STATUS.CREDIT:
       return { outcome: 'paid' };
+    case NETOPIA_STATUS.CANCELED:
+      return { outcome: 'voided', reasonCode: 'cancelled', reason: 'The payment was cancelled' };
+    case NETOPIA_STATUS.CREDIT:
+      return { outcome: 'refunded' };
+    case NETOPIA_STATUS.CHARGEBACK_INIT:
+    case NETOPIA_STATUS.CHARGEBACK_ACCEPT:
+    case NETOPIA_STATUS.CHARGEBACK_REPRESENTMENT:
+      return { outcome: 'chargeback' };
+    case NETOPIA_STATUS.REVERSED:
+      return { outcome: 'reversed' };
     case NETOPIA_STATUS.EXPIRED:
       return { outcome: 'expired', reasonCode: 'payment_expired', reason: 'The payment was not completed in time' };
     case NETOPIA_STATUS.DECLINED:
     case NETOPIA_STATUS.ERROR:
       return { outcome: 'declined', ...netopiaDecline(errorCode, errorMessage) };
-    case NETOPIA_STATUS.CANCELED:
-    case NETOPIA_STATUS.REVERSED:
-      return { outcome: 'declined', reasonCode: 'cancelled', reason: 'The payment was cancelled' };
     default:
       // 1 new, 2 opened, 6 pending, 13 fraud review, 14 pending auth, 15 3DS, 18 pending any, ...
       return { outcome: 'pending' };

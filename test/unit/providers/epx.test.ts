@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { SandboxContext } from '../../../src/providers/sandbox-context';
+import { isProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
 import { EpxApiError, EpxClient } from '../../../src/providers/epx/client';
 import { EpxResponseFormatError, parseEpxBrowserPostResponse } from '../../../src/providers/epx/inbound';
 import { createEpxSandbox, type EpxSandbox } from '../../../src/providers/epx/sandbox';
@@ -114,8 +115,18 @@ describe('EPI signatures', () => {
     expect(raw.status).toBe(401);
   });
 
-  it('an unknown transaction is an EpxApiError 404', async () => {
-    await expect(client.status('no-such-order', 'tac')).rejects.toMatchObject({ code: '404', httpStatus: 404 });
+  it('an unknown transaction is a ProviderRefusal not_found (an EpxApiError)', async () => {
+    const err: unknown = await client.status('no-such-order', 'tac').catch((e: unknown) => e);
+    expect(isProviderRefusal(err)).toBe(true);
+    expect(err).toBeInstanceOf(EpxApiError);
+    expect(err).toMatchObject({ provider: 'epx', code: 'not_found', httpStatus: 404 });
+  });
+
+  it('no answer at all is ProviderUnavailable, not a refusal', async () => {
+    const closed = new EpxClient({ baseUrl: 'http://127.0.0.1:1/epx', ...sandbox.merchant, epiKey: sandbox.epiKey, retries: 0 });
+    const err: unknown = await closed.status('x', 'y').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderUnavailable);
+    expect(isProviderRefusal(err)).toBe(false);
   });
 });
 
@@ -150,6 +161,44 @@ describe('idempotency and refunds', () => {
     });
     expect((await client.refund({ ...base, amount: '7.45', idempotencyKey: `${orderId}-refund-3` })).amount).toBe('7.45');
     await expect(client.refund({ ...base, amount: '0.01', idempotencyKey: `${orderId}-refund-4` })).rejects.toBeInstanceOf(EpxApiError);
+  });
+
+  it('a TAC with no sale yet is pending; voiding it refuses the card page; void is idempotent', async () => {
+    const { orderId, providerRef, redirectUrl } = await start('12.00');
+    expect(await client.status(orderId, providerRef)).toMatchObject({ outcome: 'pending', amount: '12.00' });
+    expect(await client.void(orderId, providerRef)).toMatchObject({ orderId, outcome: 'voided', amount: '12.00' });
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+    expect(await client.status(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+    expect((await fetch(redirectUrl)).status).toBe(410);
+    expect((await pay(redirectUrl, '4000000000000002')).status).toBe(410);
+    expect(sandbox.charges().filter((c) => c.tranNbr === orderId)).toHaveLength(0);
+    expect(sandbox.records().filter((r) => r.kind === 'void' && r.tranNbr === orderId)).toHaveLength(1);
+  });
+
+  it('voiding an approved sale leaves it paid (the capture won the race)', async () => {
+    const { orderId, providerRef, redirectUrl } = await start();
+    await pay(redirectUrl, '4000000000000002');
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'paid', cardLast4: '****0002' });
+    expect(sandbox.records().filter((r) => r.kind === 'void' && r.tranNbr === orderId)).toHaveLength(0);
+  });
+
+  it('voiding a declined sale stops any later card on that TAC', async () => {
+    const { orderId, providerRef, redirectUrl } = await start();
+    await pay(redirectUrl, '4111111111111111', '12', '2099');
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+    expect((await pay(redirectUrl, '4000000000000002')).status).toBe(410);
+  });
+
+  it('voiding with a reference EPX does not know is ProviderRefusal not_found', async () => {
+    const { orderId } = await start();
+    await expect(client.void(orderId, 'not-a-tac')).rejects.toMatchObject({ provider: 'epx', code: 'not_found' });
+  });
+
+  it('a fully refunded sale reports refunded', async () => {
+    const { orderId, providerRef, redirectUrl } = await start('3.00');
+    await pay(redirectUrl, '4000000000000002');
+    await client.refund({ orderId, providerRef, amount: '3.00', currency: 'USD', idempotencyKey: `${orderId}-refund-all` });
+    expect(await client.status(orderId, providerRef)).toMatchObject({ outcome: 'refunded' });
   });
 
   it('refuses to refund a declined sale', async () => {

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { SandboxContext } from '../../../src/providers/sandbox-context';
+import { isProviderRefusal, ProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
 import { NetopiaApiError, NetopiaClient } from '../../../src/providers/netopia/client';
 import {
   IpnVerificationError,
@@ -313,10 +314,12 @@ describe('idempotency, refunds and auth', () => {
     await expect(over).rejects.toBeInstanceOf(NetopiaApiError);
     await expect(over).rejects.toMatchObject({ code: '53', httpStatus: 400 });
 
+    expect((await client.status(orderId, providerRef)).outcome).toBe('paid');
     const r2 = await client.refund({ ...base, amount: '7.45', idempotencyKey: `${orderId}-refund-3` });
     expect(r2.amount).toBe('7.45');
     await expect(client.refund({ ...base, amount: '0.01', idempotencyKey: `${orderId}-refund-4` })).rejects.toMatchObject({ code: '53' });
-    expect((await client.status(orderId, providerRef)).outcome).toBe('paid');
+    // Fully credited: NETOPIA status 8, which is money given back, not a payment.
+    expect((await client.status(orderId, providerRef)).outcome).toBe('refunded');
   });
 
   it('refuses to refund an unpaid order', async () => {
@@ -347,6 +350,65 @@ describe('idempotency, refunds and auth', () => {
   });
 });
 
+describe('void (cancel) and typed errors', () => {
+  it('voids an open order: status 4, idempotent, and the card page refuses a later card', async () => {
+    const { orderId, providerRef, redirectUrl } = await start();
+    expect(await client.void(orderId, providerRef)).toMatchObject({ orderId, providerRef, outcome: 'voided', amount: '10.00', currency: 'RON' });
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+    expect(await client.status(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+
+    const page = await fetch(redirectUrl);
+    expect(page.status).toBe(410);
+    expect(await page.text()).toContain('cancelled');
+    const res = await pay(redirectUrl, '9900004810225098');
+    expect(res.status).toBe(410);
+    expect(sandbox.charges().filter((c) => c.orderId === orderId)).toHaveLength(0);
+    expect(sandbox.records().filter((r) => r.kind === 'void' && r.orderId === orderId)).toHaveLength(1);
+  });
+
+  it('voiding a paid order leaves it paid (the capture won the race)', async () => {
+    const { orderId, providerRef, redirectUrl } = await start();
+    await pay(redirectUrl, '9900004810225098');
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'paid', cardLast4: '****5098' });
+    expect(sandbox.records().filter((r) => r.kind === 'void' && r.orderId === orderId)).toHaveLength(0);
+  });
+
+  it('voiding a declined order cancels it, so no later card can be taken on it', async () => {
+    const { orderId, providerRef, redirectUrl } = await start();
+    await pay(redirectUrl, '9900518572831942');
+    expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'voided' });
+    expect((await pay(redirectUrl, '9900004810225098')).status).toBe(410);
+  });
+
+  it('voiding an expired order answers expired', async () => {
+    const { orderId, providerRef } = await start();
+    clockOffsetMs = 120_000;
+    try {
+      expect(await client.void(orderId, providerRef)).toMatchObject({ outcome: 'expired' });
+    } finally {
+      clockOffsetMs = 0;
+    }
+  });
+
+  it('status and void of an order NETOPIA does not know are ProviderRefusal not_found', async () => {
+    for (const call of [client.status('no-such-order', '123456789'), client.void('no-such-order', '123456789')]) {
+      const err: unknown = await call.catch((e: unknown) => e);
+      expect(isProviderRefusal(err)).toBe(true);
+      expect(err).toBeInstanceOf(NetopiaApiError);
+      expect(err).toMatchObject({ provider: 'netopia', code: 'not_found', httpStatus: 404 });
+    }
+  });
+
+  it('a business refusal is a ProviderRefusal; no answer at all is ProviderUnavailable', async () => {
+    const bad = new NetopiaClient({ baseUrl: `${ctx.sandboxBaseUrl}/netopia`, apiKey: 'wrong', posSignature: sandbox.posSignature, retries: 0 });
+    await expect(bad.status('x', '1')).rejects.toBeInstanceOf(ProviderRefusal);
+    const closed = new NetopiaClient({ baseUrl: 'http://127.0.0.1:1/netopia', apiKey: 'k', posSignature: 'p', retries: 0 });
+    const err: unknown = await closed.status('x', '1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderUnavailable);
+    expect(isProviderRefusal(err)).toBe(false);
+  });
+});
+
 describe('wire helpers', () => {
   it('writes amounts as JSON numbers straight from the decimal string', () => {
     expect(stringifyWithDecimals({ a: new JsonDecimal('10.00'), d: 'x' })).toBe('{"a":10.00,"d":"x"}');
@@ -355,8 +417,13 @@ describe('wire helpers', () => {
   it('maps payment.status to outcomes', () => {
     expect(netopiaOutcome(3).outcome).toBe('paid');
     expect(netopiaOutcome(5).outcome).toBe('paid');
+    expect(netopiaOutcome(4).outcome).toBe('voided');
+    expect(netopiaOutcome(8).outcome).toBe('refunded');
+    for (const s of [9, 10, 16]) expect(netopiaOutcome(s).outcome).toBe('chargeback');
+    expect(netopiaOutcome(17).outcome).toBe('reversed');
     expect(netopiaOutcome(23).outcome).toBe('expired');
-    for (const s of [1, 2, 6, 14, 15]) expect(netopiaOutcome(s).outcome).toBe('pending');
+    for (const s of [1, 2, 6, 13, 14, 15, 18, 99]) expect(netopiaOutcome(s).outcome).toBe('pending');
     expect(netopiaOutcome(12, '22')).toMatchObject({ outcome: 'declined', reasonCode: 'cvv_error' });
+    expect(netopiaOutcome(11, '99')).toMatchObject({ outcome: 'declined', reasonCode: 'bank_error' });
   });
 });
