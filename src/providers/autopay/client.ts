@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { httpRequest, HttpTransportError, type HttpResponse } from '../http';
+import { BoundedHttp, boundedOptions, type ProviderClientBounds } from '../bounded-http';
+import { ProviderUnavailable } from '../card-provider';
+import type { HttpResponse } from '../http';
 import { AutopayError, errorIdForStatus, isAutopayErrorId } from './errors';
 import {
   AUTOPAY_DEFAULT_AUDIENCE,
@@ -24,18 +26,14 @@ export interface AutopayOperatorCredentials {
   clientSecret: string;
 }
 
-export interface AutopayClientOptions {
+export interface AutopayClientOptions extends ProviderClientBounds {
   /** e.g. https://api.autopay.io (or the sandbox's /autopay). */
   apiBaseUrl: string;
   /** Full token URL, e.g. https://api-auth.autopay.io/oauth/token. */
   authUrl: string;
   operators: Record<string, AutopayOperatorCredentials>;
   audience?: string;
-  /** Per-attempt timeout. */
-  timeoutMs?: number;
-  /** Extra attempts on network errors, timeouts, 5xx and 429 (httpRequest). */
-  retries?: number;
-  retryBaseMs?: number;
+  // timeoutMs (per attempt), retries (≤ 2, on no answer, 5xx, 429), deadlineMs, breaker: ProviderClientBounds.
   /** A token is renewed this long before Autopay says it expires (clock skew, requests in flight). */
   tokenRefreshMarginSeconds?: number;
   now?: () => number;
@@ -69,10 +67,13 @@ export class AutopayClient {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly minting = new Map<string, Promise<string>>();
   private readonly now: () => number;
+  /** Deadline, quick retries and circuit breaker (an open circuit is a retryable server_communication_error). */
+  readonly http: BoundedHttp;
 
   constructor(private readonly options: AutopayClientOptions) {
     this.apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '');
     this.now = options.now ?? Date.now;
+    this.http = new BoundedHttp('autopay', boundedOptions(options));
   }
 
   /** Claims payment responsibility for the ongoing parking of a plate; idempotent on `reference`. */
@@ -124,18 +125,10 @@ export class AutopayClient {
 
   private async transport(url: string, body: unknown, headers?: Record<string, string>): Promise<HttpResponse> {
     try {
-      return await httpRequest({
-        method: 'POST',
-        url,
-        body,
-        headers,
-        timeoutMs: this.options.timeoutMs,
-        retries: this.options.retries,
-        retryBaseMs: this.options.retryBaseMs,
-      });
+      return await this.http.send({ method: 'POST', url, body, headers });
     } catch (err) {
-      // httpRequest only throws after its retries: no answer (network, timeout) → retryable later.
-      if (err instanceof HttpTransportError) {
+      // Only thrown after the quick retries (no answer, deadline) or by an open circuit → retryable later.
+      if (err instanceof ProviderUnavailable) {
         throw new AutopayError({ errorId: 'server_communication_error', message: err.message, status: 0, cause: err });
       }
       throw err;

@@ -22,7 +22,8 @@ import {
   ProviderUnavailable,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
-import { httpRequest, HttpTransportError, type HttpResponse } from '../http';
+import { BoundedHttp, boundedOptions, type ProviderClientBounds } from '../bounded-http';
+import type { HttpResponse } from '../http';
 import {
   EpxEnvelopeSchema,
   EpxTacResponseSchema,
@@ -38,7 +39,7 @@ import {
   type EpxVoidRequest,
 } from './wire';
 
-export interface EpxClientConfig {
+export interface EpxClientConfig extends ProviderClientBounds {
   baseUrl: string;
   custNbr: string;
   merchNbr: string;
@@ -50,9 +51,6 @@ export interface EpxClientConfig {
   browserPostUrl?: string;
   /** An EPX merchant account settles one currency; default USD. */
   currency?: string;
-  timeoutMs?: number;
-  retries?: number;
-  retryBaseMs?: number;
 }
 
 /**
@@ -70,10 +68,12 @@ export class EpxClient implements CardProvider {
   readonly name = 'epx' as const;
   private readonly baseUrl: string;
   private readonly currency: string;
+  readonly http: BoundedHttp;
 
   constructor(private readonly cfg: EpxClientConfig) {
     this.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
     this.currency = cfg.currency ?? 'USD';
+    this.http = new BoundedHttp('epx', boundedOptions(cfg));
   }
 
   /** Idempotent on orderId (TRAN_NBR): the sandbox answers a repeated TRAN_NBR with the same TAC. */
@@ -179,19 +179,13 @@ export class EpxClient implements CardProvider {
    * answer, 5xx, 408 and 429 are ProviderUnavailable; every other answer goes back to the caller to read.
    */
   private async signed(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
-    let res: HttpResponse;
-    try {
-      res = await this.send(method, endpoint, body, contentType);
-    } catch (err) {
-      if (err instanceof HttpTransportError) throw new ProviderUnavailable('epx', err.message);
-      throw err;
-    }
+    const res = await this.send(method, endpoint, body, contentType);
     if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('epx', `${endpoint} answered HTTP ${res.status}`);
     return res;
   }
 
   private send(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
-    return httpRequest({
+    return this.http.send({
       method,
       url: `${this.baseUrl}${endpoint}`,
       headers: {
@@ -200,9 +194,6 @@ export class EpxClient implements CardProvider {
         ...(body ? { 'content-type': contentType } : {}),
       },
       body: body || undefined,
-      timeoutMs: this.cfg.timeoutMs,
-      retries: this.cfg.retries,
-      retryBaseMs: this.cfg.retryBaseMs,
     });
   }
 }

@@ -15,7 +15,8 @@ import {
   ProviderUnavailable,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
-import { httpRequest, HttpTransportError, type HttpResponse } from '../http';
+import { BoundedHttp, boundedOptions, type ProviderClientBounds } from '../bounded-http';
+import type { HttpResponse } from '../http';
 import { parseProviderAmount, toAmountString } from '../../domain/money';
 import {
   JsonDecimal,
@@ -31,7 +32,7 @@ import {
   type NetopiaStatusRequest,
 } from './wire';
 
-export interface NetopiaClientConfig {
+export interface NetopiaClientConfig extends ProviderClientBounds {
   /** e.g. https://secure-sandbox.netopia-payments.com, or `${sandboxBaseUrl}/netopia` offline. */
   baseUrl: string;
   /** Sent raw in Authorization (no "Bearer"). */
@@ -41,9 +42,6 @@ export interface NetopiaClientConfig {
   posId?: string;
   language?: string;
   emailTemplate?: string;
-  timeoutMs?: number;
-  retries?: number;
-  retryBaseMs?: number;
   now?: () => Date;
 }
 
@@ -65,9 +63,11 @@ function amountDigits(amount: string): JsonDecimal {
 export class NetopiaClient implements CardProvider {
   readonly name = 'netopia' as const;
   private readonly baseUrl: string;
+  readonly http: BoundedHttp;
 
   constructor(private readonly cfg: NetopiaClientConfig) {
     this.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
+    this.http = new BoundedHttp('netopia', boundedOptions(cfg));
   }
 
   private get posId(): string {
@@ -171,21 +171,12 @@ export class NetopiaClient implements CardProvider {
    * non-2xx → NetopiaApiError (a ProviderRefusal); a 2xx that is not NETOPIA's JSON → ProviderUnavailable.
    */
   private async call(path: string, body: unknown): Promise<NetopiaResponse> {
-    let res: HttpResponse;
-    try {
-      res = await httpRequest({
-        method: 'POST',
-        url: `${this.baseUrl}${path}`,
-        headers: { authorization: this.cfg.apiKey, 'content-type': 'application/json' },
-        body: stringifyWithDecimals(body),
-        timeoutMs: this.cfg.timeoutMs,
-        retries: this.cfg.retries,
-        retryBaseMs: this.cfg.retryBaseMs,
-      });
-    } catch (err) {
-      if (err instanceof HttpTransportError) throw new ProviderUnavailable('netopia', err.message);
-      throw err;
-    }
+    const res = await this.http.send({
+      method: 'POST',
+      url: `${this.baseUrl}${path}`,
+      headers: { authorization: this.cfg.apiKey, 'content-type': 'application/json' },
+      body: stringifyWithDecimals(body),
+    });
     const parsed = NetopiaResponseSchema.safeParse(res.json);
     if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('netopia', `${path} answered HTTP ${res.status}`);
     if (res.status < 200 || res.status >= 300) throw errorFrom(res, parsed.success ? parsed.data : undefined);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { httpRequest, type HttpRequest, type HttpResponse } from '../http';
+import { BoundedHttp, boundedOptions, type ProviderClientBounds } from '../bounded-http';
+import type { HttpRequest, HttpResponse } from '../http';
 import {
   AccessTokenResponseSchema,
   AgreementResponseSchema,
@@ -26,7 +27,7 @@ import {
  * response is validated with the zod schemas in wire.ts so nothing unchecked leaves this file.
  */
 
-export interface VippsClientOptions {
+export interface VippsClientOptions extends ProviderClientBounds {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
@@ -35,9 +36,7 @@ export interface VippsClientOptions {
   /** Vipps-System-Name header (≤30 chars): lets Vipps support identify our integration. */
   systemName?: string;
   systemVersion?: string;
-  /** Per-attempt timeout; httpRequest retries network/5xx/429 with the SAME idempotency key. */
-  timeoutMs?: number;
-  retries?: number;
+  // timeoutMs/retries/deadlineMs (ProviderClientBounds): quick retries of network/5xx/429 reuse the SAME idempotency key.
   /** Injected for tests of the token cache. */
   now?: () => number;
 }
@@ -190,10 +189,13 @@ export class VippsClient {
   private readonly now: () => number;
   private cached: CachedToken | undefined;
   private inflightToken: Promise<string> | undefined;
+  /** Deadline, quick retries and circuit breaker: no answer in time is ProviderUnavailable. */
+  readonly http: BoundedHttp;
 
   constructor(private readonly opts: VippsClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.now = opts.now ?? Date.now;
+    this.http = new BoundedHttp('vipps', boundedOptions(opts));
   }
 
   // ---- Access token ----------------------------------------------------------------------------
@@ -214,7 +216,7 @@ export class VippsClient {
 
   private async fetchToken(): Promise<string> {
     const path = '/accesstoken/get';
-    const res = await httpRequest({
+    const res = await this.http.send({
       method: 'POST',
       url: this.baseUrl + path,
       headers: {
@@ -226,8 +228,6 @@ export class VippsClient {
         ...this.systemHeaders(),
       },
       body: '',
-      timeoutMs: this.opts.timeoutMs,
-      retries: this.opts.retries,
     });
     if (res.status !== 200) throw problemToError(res, 'POST', path);
     const token = this.parse(AccessTokenResponseSchema, res, path);
@@ -369,7 +369,7 @@ export class VippsClient {
       assertIdempotencyKey(options.idempotencyKey);
     }
     const send = async (): Promise<HttpResponse> =>
-      httpRequest({
+      this.http.send({
         method,
         url: this.baseUrl + path,
         headers: {
@@ -380,8 +380,6 @@ export class VippsClient {
           ...this.systemHeaders(),
         },
         body: options.body,
-        timeoutMs: this.opts.timeoutMs,
-        retries: this.opts.retries,
       });
     let res = await send();
     if (res.status === 401) {
