@@ -1,0 +1,125 @@
+/**
+ * Records workflow histories from the code as it is now, for test/workflows/replay.test.ts: a deploy that changes
+ * a workflow must still replay every one of them. Starts a throw-away Temporal dev server and FerretDB, runs the
+ * product in this process (as test/helpers/stack.ts does), drives the sessions of tools/history-scenarios.ts over
+ * HTTP, and writes each workflow's history to test/replay/histories/<name>.json.
+ *
+ *   npx tsx tools/export-histories.ts [name ...]   # all scenarios, or only the named ones
+ *
+ * Existing files are overwritten only for the scenarios run; histories of older code stay (that is the point).
+ */
+import { execFileSync } from 'node:child_process';
+import type { Server } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startApi } from '../src/api/server';
+import { loadConfig } from '../src/config';
+import { connectDb, disconnectDb } from '../src/db/connection';
+import { seedDemoData } from '../src/db/seed';
+import { freePort, ROOT, startFerretDb, startTemporalDev, toolPath, type RunningServer } from '../src/platform/local-servers';
+import { createSandboxApp } from '../src/providers/sandbox-app';
+import { buildWorker } from '../workers/run-worker';
+import { SCENARIOS, TEST_PANS } from './history-scenarios';
+
+const HISTORIES_DIR = path.join(ROOT, 'test', 'replay', 'histories');
+
+/** Waits until the workflow has no task or activity in flight, so the history ends at a settled point. */
+async function settled(client: Client, workflowId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { raw } = await client.workflow.getHandle(workflowId).describe();
+    if (!raw.pendingWorkflowTask && (raw.pendingActivities ?? []).length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${workflowId} did not settle within 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Payload data is base64 in the JSON: decoded, so the card-number check sees what the workflow saw. */
+function payloadTexts(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(payloadTexts);
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === 'data' && typeof value === 'string' ? [Buffer.from(value, 'base64').toString('utf8')] : payloadTexts(value),
+  );
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const scenarios = only.length > 0 ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
+
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'export-histories-'));
+  const servers: RunningServer[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const [mongoPort, temporalPort, apiPort, sandboxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    servers.push(await startFerretDb({ port: mongoPort, dataDir }));
+    servers.push(await startTemporalDev({ port: temporalPort, uiPort: null, dbFile: null }));
+    const config = loadConfig({
+      PORT: String(apiPort),
+      SANDBOX_PORT: String(sandboxPort),
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/histories`,
+      TEMPORAL_TASK_QUEUE: 'export-histories',
+    });
+    await connectDb(config.MONGODB_URI);
+    cleanups.unshift(() => disconnectDb());
+    await seedDemoData(config);
+
+    const sandbox = createSandboxApp(config, () => undefined);
+    const sandboxServer: Server = await new Promise((resolve) => {
+      const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));
+    });
+    cleanups.unshift(async () => {
+      sandbox.close();
+      sandboxServer.closeAllConnections();
+      await new Promise((resolve) => sandboxServer.close(resolve));
+    });
+    const { worker, close: closeWorker } = await buildWorker(config);
+    const running = worker.run();
+    cleanups.unshift(async () => {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await closeWorker();
+    });
+    const api = await startApi(config);
+    cleanups.unshift(() => api.close());
+    const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+    cleanups.unshift(() => client.connection.close());
+
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    const ctx = { api: config.PUBLIC_BASE_URL, sandboxUrl: config.SANDBOX_BASE_URL, driverToken: config.DEMO_DRIVER_TOKEN, gateKey: config.DEMO_GATE_API_KEY };
+    for (const scenario of scenarios) {
+      const workflowId = await scenario.run(ctx);
+      await settled(client, workflowId);
+      // The CLI's JSON is the format `temporal workflow show` users know and historyFromJSON reads back.
+      const shown = execFileSync(toolPath('temporal'), ['workflow', 'show', '--address', config.TEMPORAL_ADDRESS, '-w', workflowId, '--output', 'json'], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const history = JSON.parse(shown) as { events?: unknown[] };
+      const json = JSON.stringify(history, null, 1);
+      const text = `${json}\n${payloadTexts(history).join('\n')}`;
+      const leaked = TEST_PANS.filter((pan) => text.includes(pan));
+      if (leaked.length > 0) throw new Error(`${scenario.name}: the history holds a full card number; not written`);
+      const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+      writeFileSync(file, `${json}\n`);
+      console.log(`[export-histories] ${scenario.name}: ${workflowId}, ${history.events?.length ?? 0} events → ${path.relative(ROOT, file)}`);
+    }
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((err) => console.error('[export-histories] cleanup:', err));
+    for (const server of servers.reverse()) await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('[export-histories] failed:', err);
+    process.exit(1);
+  },
+);
