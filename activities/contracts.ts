@@ -7,7 +7,7 @@ import type { AmountView, AnprDetails, CardProviderName, SessionView, VippsUsage
 export interface LedgerEntryInput {
   /** Unique per money movement: a retried activity or a duplicate callback writes nothing new. */
   idempotencyKey: string;
-  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee';
+  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'reversal' | 'chargeback' | 'refund_refused' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee';
   source: 'barrier' | 'autopay' | 'vipps' | 'easypark';
   provider: 'netopia' | 'epx' | 'vipps' | 'autopay' | 'easypark' | 'none';
   sessionId: string | null;
@@ -18,6 +18,33 @@ export interface LedgerEntryInput {
   occurredAt: string;
   providerRefs?: Record<string, string>;
   note?: string;
+}
+
+export interface CardOrderRef {
+  provider: CardProviderName;
+  orderId: string;
+  providerRef: string;
+}
+
+export interface ProviderOrderStatus {
+  outcome: 'paid' | 'declined' | 'pending' | 'expired' | 'voided' | 'refunded' | 'reversed' | 'chargeback';
+  providerRef: string;
+  amount: string;
+  currency: string;
+  reason?: string;
+  reasonCode?: string;
+}
+
+export interface ReturnedMoney {
+  sessionId: number;
+  orderId: string;
+  provider: CardProviderName;
+  source: 'barrier' | 'autopay';
+  kind: 'refund' | 'reversal' | 'chargeback';
+  /** What the provider reports as given back in total on this order. */
+  amount: string;
+  currency: string;
+  providerRef: string;
 }
 
 export interface SessionActivities {
@@ -41,6 +68,15 @@ export interface SessionActivities {
     currency: string;
     idempotencyKey: string;
   }): Promise<{ refundRef: string }>;
+  /** The provider's word on one order (server to server). Refusals fail with type CardProviderRejected. */
+  cardPaymentStatus(req: CardOrderRef): Promise<ProviderOrderStatus>;
+  /** Cancels an unpaid order at the provider; answers the order's status after it ('paid' if a capture won). */
+  voidCardPayment(req: CardOrderRef): Promise<ProviderOrderStatus>;
+  /**
+   * Books money given back on a captured order (a refund the provider reports, a reversal, a chargeback) once.
+   * Answers what was booked, or null when the ledger already held it (our own refund, a repeated notice).
+   */
+  recordReturnedMoney(req: ReturnedMoney): Promise<{ amount: string; note: string } | null>;
   autopayConnect(req: AnprDetails & { reference: string }): Promise<{ autopayParkingId: string; startTime: string }>;
   autopayManualStop(req: { operatorId: string; autopayParkingId: string; reference: string; endTime: string }): Promise<void>;
   findActiveVippsAgreement(req: { driverId: string }): Promise<{ agreementId: string } | null>;

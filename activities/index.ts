@@ -6,6 +6,8 @@ import { createPaymentActivities, type PaymentDeps } from './payments';
 import { createPricingActivities } from './pricing';
 import { createProjectionActivities } from './projection';
 import { createRefundActivities, type RefundActivities } from './refunds';
+import { createOrderRefundActivities, type OrderRefundActivities } from './order-refunds';
+import { createSettlementActivities } from './settlement';
 import { createVippsBillingActivities, type VippsBillingActivities, type VippsBillingDeps } from './vipps-billing';
 import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
 
@@ -15,7 +17,7 @@ export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
-export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & FleetActivities & VippsBillingActivities {
+export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & OrderRefundActivities & FleetActivities & VippsBillingActivities {
   return {
     ...createPricingActivities(),
     ...createProjectionActivities(),
@@ -24,6 +26,8 @@ export function createActivities(deps: ActivityDeps): SessionActivities & Refund
     ...createAutopayActivities(deps.autopay),
     ...createVippsUsageActivities(deps),
     ...createRefundActivities(deps),
+    ...createSettlementActivities(deps),
+    ...createOrderRefundActivities(deps),
     ...createFleetActivities(),
     ...createVippsBillingActivities(deps.vippsBilling),
   };

@@ -3,3 +3,5 @@ export { parkingSession } from './parking-session';
 export { sessionRefund } from './session-refund';
 export { fleetSession } from './fleet-session';
 export { vippsBilling } from './vipps-billing';
+export { orderRefund } from './order-refund';
+export { lateCapture } from './late-capture';

@@ -43,10 +43,19 @@ export interface ParkingSessionInput {
   parking: ParkingSnapshot;
   anpr?: AnprDetails;
   createdAt: string;
+  /** Made by the API and written to the read model before the app hears of it, so a gate finds it at once. */
+  entranceAccessCommand?: string;
   settings: {
     entryTimeoutMs: number;
     paymentAttemptTtlMs: number;
     smartKeyTries: number;
+    /** Longer stays, or prices above maxAmount (in the parking's currency), go to ops instead of being charged. */
+    maxStayMs?: number;
+    maxAmount?: string;
+    /** How far a gate's occurred_at may lie before the session's creation or after now; further is clamped. */
+    gateClockSkewMs?: number;
+    /** How long an ANPR session keeps asking Autopay to connect while the camera has not seen the car. */
+    anprConnectWindowMs?: number;
   };
 }
 
@@ -63,12 +72,17 @@ export interface PaymentAttemptView {
   attempt: number;
   orderId: string;
   provider: CardProviderName;
-  status: 'open' | 'started' | 'paid' | 'declined' | 'expired';
+  /** 'paid' is the pre-settlement-v2 name of 'captured' (kept for sessions started by that code). */
+  status: 'open' | 'started' | 'captured' | 'declined' | 'expired' | 'voided' | 'paid';
   providerRef: string | null;
   redirectUrl: string | null;
   reason: string | null;
   reasonCode: string | null;
   expiresAt: string;
+  /** What the provider captured on this attempt, when it did (may differ from the price: then it is refunded). */
+  capture?: { amount: string; currency: string } | null;
+  /** Money given back on this attempt after its capture: refunds, reversals, chargebacks. */
+  returned?: Array<{ kind: 'refund' | 'reversal' | 'chargeback'; amount: string; reason: string }>;
 }
 
 export interface AmountView {
@@ -97,6 +111,10 @@ export interface SessionView {
   plate: string | null;
   anpr: (AnprDetails & { autopayParkingId: string | null }) | null;
   attention: string | null;
+  /** Machine-readable reason for attention (the `Attention` search attribute): amount_mismatch, refund_refused, ... */
+  attentionCode?: string | null;
+  /** Something the driver should know now, in words a driver understands (e.g. the camera has not seen the car). */
+  notice?: string | null;
   closedReason: string | null;
 }
 
@@ -107,7 +125,8 @@ export interface GateEvent {
 }
 export interface PaymentResult {
   orderId: string;
-  outcome: 'paid' | 'declined' | 'expired';
+  /** A provider-confirmed outcome (never 'pending'): from a verified callback or a status query. */
+  outcome: 'paid' | 'declined' | 'expired' | 'voided' | 'refunded' | 'reversed' | 'chargeback';
   reason?: string;
   reasonCode?: string;
   providerRef: string;
@@ -170,4 +189,11 @@ export interface VippsUsage {
   currency: string;
   description: string;
 }
+// A provider fact about an order whose session workflow is gone (late capture, chargeback after close).
+export interface LateCaptureInput {
+  orderId: string;
+  sessionId: number;
+}
+export const lateProviderResultSignal = defineSignal<[PaymentResult & { provider: CardProviderName }]>('lateProviderResult');
+
 export const addVippsUsageSignal = defineSignal<[VippsUsage]>('addUsage');

@@ -1,23 +1,45 @@
 /**
- * One parking session, from the entrance key to the closed (or cancelled / expired) session.
- * Barrier parkings: entry → finalize (price, pay link, exit key) → card payment → exit.
- * ANPR parkings (Autopay): connect_parking → Autopay's success or cancel callback → charge → closed.
+ * One parking session, from the entrance key to the closed (or cancelled / expired) session, with every card
+ * attempt settled with the provider before the workflow ends.
+ *
+ * Shape: handlers only record facts (gate events, provider results, Autopay callbacks) or queue requests
+ * (finalize, start payment, cancel) and wake the main loop; the main loop alone runs activities and changes state,
+ * one item at a time, so nothing interleaves across an await. Every state change goes through `setState`, which
+ * enforces the domain's transition table.
+ *
+ * Money: the provider is the source of truth. A started attempt ends only on a provider-confirmed outcome, from a
+ * callback (fast path) or a status query on a backing-off schedule (safety net). An attempt whose time ran out is
+ * asked about and then voided at the provider before it is called expired. Captures that are not kept (duplicate,
+ * wrong amount, cancelled session) are booked and refunded by their own `orderRefund` workflow.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
+  ParentClosePolicy,
   allHandlersFinished,
   condition,
+  log,
+  patched,
   proxyActivities,
   setHandler,
-  sleep,
+  startChild,
   upsertSearchAttributes,
   uuid4,
-  log,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/contracts';
 import { addsUp } from '../src/domain/vat';
 import { money } from '../src/domain/money';
-import { cancelRefusal, finalizeRefusal, isTerminal, type SessionState } from '../src/domain/session';
+import {
+  isAttemptResolved,
+  isPostCaptureEvent,
+  nextAttemptStatus,
+  statusCheckOffsetMs,
+  type AttemptStatus,
+  type ProviderOutcome,
+} from '../src/domain/payment-attempt';
+import { canTransition, cancelRefusal, finalizeRefusal, isTerminal, type SessionState } from '../src/domain/session';
+import { orderRefundWorkflowId } from '../src/temporal/ids';
 import {
   accessAttemptUpdate,
   autopayCancelledSignal,
@@ -30,44 +52,87 @@ import {
   sessionViewQuery,
   startPaymentUpdate,
   type AutopayEnded,
+  type CancelRequest,
   type Direction,
+  type FinalizeRequest,
+  type GateEvent,
   type ParkingSessionInput,
   type PaymentAttemptView,
   type PaymentResult,
   type SessionView,
   type SmartKeyView,
+  type StartPaymentResult,
 } from './messages';
-import { SA_AMOUNT, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from './search-attributes';
+import { orderRefund } from './order-refund';
+import { parkingSessionV1 } from './parking-session-v1';
+import { SA_AMOUNT, SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from './search-attributes';
+
+/** Sessions started before this marker run parkingSessionV1 to the end; new ones run this file. */
+export const SETTLEMENT_PATCH = 'settlement-v2';
 
 const acts = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2, nonRetryableErrorTypes: ['PricingRejected'] },
 });
 
-// Provider calls fail for business reasons too (unknown operator, declined): those must not retry for ever.
-const providerActs = proxyActivities<SessionActivities>({
+// A person is waiting on the pay page: a few quick tries, then "provider unavailable, try again".
+const payPageActs = proxyActivities<SessionActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['CardProviderRejected'] },
+});
+
+// Status queries and voids are retried by the main loop's own schedule, so each call gives up quickly.
+const settleActs = proxyActivities<SessionActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: ['CardProviderRejected'] },
+});
+
+// Autopay: business refusals are typed; the main loop decides whether to try again later.
+const autopayActs = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: ['AutopayRejected', 'CardProviderRejected'],
-  },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['AutopayRejected', 'AutopayNotSeen'] },
 });
 
-const nowIso = () => new Date(Date.now()).toISOString();
+const DEFAULT_GATE_SKEW_MS = 5 * 60_000;
+const DEFAULT_ANPR_CONNECT_WINDOW_MS = 15 * 60_000;
+const ANPR_CONNECT_RETRY_MS = 30_000;
+
+type Refusal = { refused: string; code: string };
+type Pending<T> = { result?: T | Refusal };
+
+type Work =
+  | { kind: 'finalize'; req: FinalizeRequest; reply: Pending<SessionView> }
+  | { kind: 'startPayment'; reply: Pending<StartPaymentResult> }
+  | { kind: 'cancel'; req: CancelRequest; reply: Pending<SessionView> }
+  | { kind: 'manualStop'; endTime: string; reply: Pending<SessionView> }
+  | { kind: 'access'; direction: Direction; reply: Pending<{ key: SmartKeyView; view: SessionView }> }
+  | { kind: 'gate'; event: GateEvent }
+  | { kind: 'providerResult'; result: PaymentResult };
+
+const isRefusal = (v: unknown): v is Refusal => typeof v === 'object' && v !== null && 'refused' in v;
 
 export async function parkingSession(input: ParkingSessionInput): Promise<SessionView> {
+  if (!patched(SETTLEMENT_PATCH)) return parkingSessionV1(input);
+  return settledParkingSession(input);
+}
+
+async function settledParkingSession(input: ParkingSessionInput): Promise<SessionView> {
   const { sessionId, parking, settings } = input;
+  const startedAtMs = Date.now();
   let version = 0;
-  let busy = false;
+  const queue: Work[] = [];
   let autopayEnded: AutopayEnded | null = null;
   let autopayCancelled = false;
+  let anprNextConnectAt = input.kind === 'anpr' ? startedAtMs : Infinity;
+  /** Per started attempt: when it started, how many status queries were made, when the next one is due. */
+  const checks = new Map<string, { startedAt: number; done: number; dueAt: number }>();
+  const published = new Map<string, string | number>();
 
-  const newKey = (direction: Direction): SmartKeyView => ({
+  const nowIso = () => new Date(Date.now()).toISOString();
+  const newKey = (direction: Direction, accessCommand?: string): SmartKeyView => ({
     id: sessionId * 10 + (direction === 'entrance' ? 1 : 2),
     direction,
-    accessCommand: uuid4().replace(/-/g, ''),
+    accessCommand: accessCommand ?? uuid4().replace(/-/g, ''),
     remainingTries: settings.smartKeyTries,
     startTime: nowIso(),
     endTime: null,
@@ -85,48 +150,85 @@ export async function parkingSession(input: ParkingSessionInput): Promise<Sessio
     startTime: null,
     endTime: null,
     amount: null,
-    entranceKey: newKey('entrance'),
+    entranceKey: newKey('entrance', input.entranceAccessCommand),
     exitKey: null,
     attempts: [],
     plate: input.anpr?.vehicleReg ?? null,
     anpr: input.anpr ? { ...input.anpr, autopayParkingId: null } : null,
     attention: null,
+    attentionCode: null,
+    notice: null,
     closedReason: null,
   };
 
-  /** Serialises handlers that run activities, so two finalizes can never price or open attempts twice. */
-  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      return await fn();
-    } finally {
-      busy = false;
+  // ---- state, attention, publishing -----------------------------------------------------------
+
+  /** The one way the session's state changes: the domain's transition table decides what is allowed. */
+  function setState(to: SessionState, reason?: string): boolean {
+    if (view.state === to) return true;
+    if (!canTransition(view.state, to)) {
+      log.warn('state transition refused', { sessionId, from: view.state, to });
+      return false;
     }
-  }
-
-  async function publish(): Promise<void> {
-    version += 1;
-    upsertSearchAttributes([
-      { key: SA_SESSION_ID, value: sessionId },
-      { key: SA_PARKING_ID, value: parking.id },
-      { key: SA_STATE, value: view.state },
-      { key: SA_PAYMENT_STATUS, value: view.paymentStatus },
-      ...(view.plate ? [{ key: SA_PLATE, value: view.plate }] : []),
-      ...(view.amount ? [{ key: SA_AMOUNT, value: Number(view.amount.gross) }] : []),
-    ]);
-    await acts.projectSession({ ...view, version });
-  }
-
-  function setState(to: SessionState, reason?: string): void {
     view.state = to;
     if (isTerminal(to)) {
       view.closedReason = reason ?? to;
       for (const key of [view.entranceKey, view.exitKey]) if (key && !key.endTime) key.endTime = nowIso();
+      // An attempt the provider never heard of ends with the session; started ones are settled at once.
+      for (const a of view.attempts) if (a.status === 'open') transitionAttempt(a, { type: 'elapsed' });
+      hurrySettlement();
     }
+    return true;
   }
 
+  /** Nothing can be paid any more (session ended or paid): ask the provider about every started attempt now. */
+  function hurrySettlement(): void {
+    for (const due of checks.values()) due.dueAt = Math.min(due.dueAt, Date.now());
+  }
+
+  function needsOps(code: string, message: string): void {
+    view.attentionCode = code;
+    view.attention = message;
+  }
+
+  /** Search attributes are upserted only when one of them changed; the read model gets every version. */
+  async function publish(): Promise<void> {
+    version += 1;
+    const wanted: Array<[string, string | number, () => void]> = [
+      ['state', view.state, () => upsertSearchAttributes([{ key: SA_STATE, value: view.state }])],
+      ['payment', view.paymentStatus, () => upsertSearchAttributes([{ key: SA_PAYMENT_STATUS, value: view.paymentStatus }])],
+      ['attention', view.attentionCode ?? '', () => upsertSearchAttributes([{ key: SA_ATTENTION, value: view.attentionCode ?? '' }])],
+    ];
+    if (view.amount) wanted.push(['amount', view.amount.gross, () => upsertSearchAttributes([{ key: SA_AMOUNT, value: Number(view.amount!.gross) }])]);
+    if (version === 1) {
+      upsertSearchAttributes([
+        { key: SA_SESSION_ID, value: sessionId },
+        { key: SA_PARKING_ID, value: parking.id },
+        ...(view.plate ? [{ key: SA_PLATE, value: view.plate }] : []),
+      ]);
+    }
+    for (const [name, value, upsert] of wanted) {
+      if (published.get(name) !== value) {
+        published.set(name, value);
+        upsert();
+      }
+    }
+    await acts.projectSession({ ...view, version });
+  }
+
+  // ---- attempts -------------------------------------------------------------------------------
+
   const currentAttempt = (): PaymentAttemptView | undefined => view.attempts[view.attempts.length - 1];
+  const attemptStatus = (a: PaymentAttemptView): AttemptStatus => (a.status === 'paid' ? 'captured' : a.status);
+  const unresolvedAttempts = () => view.attempts.filter((a) => !isAttemptResolved(attemptStatus(a)));
+  const hasElapsed = (a: PaymentAttemptView) => Date.now() >= new Date(a.expiresAt).getTime();
+
+  function transitionAttempt(a: PaymentAttemptView, event: Parameters<typeof nextAttemptStatus>[1]): AttemptStatus {
+    const to = nextAttemptStatus(attemptStatus(a), event);
+    a.status = to;
+    if (isAttemptResolved(to)) checks.delete(a.orderId);
+    return to;
+  }
 
   function openAttempt(): PaymentAttemptView {
     const attempt = view.attempts.length + 1;
@@ -140,49 +242,184 @@ export async function parkingSession(input: ParkingSessionInput): Promise<Sessio
       reason: null,
       reasonCode: null,
       expiresAt: new Date(Date.now() + settings.paymentAttemptTtlMs).toISOString(),
+      capture: null,
+      returned: [],
     };
     view.attempts.push(a);
     view.paymentStatus = 'pending';
-    void expireLater(a);
     return a;
   }
 
-  async function expireLater(a: PaymentAttemptView): Promise<void> {
-    await sleep(settings.paymentAttemptTtlMs);
-    if ((a.status === 'open' || a.status === 'started') && view.paymentStatus !== 'paid' && !isTerminal(view.state)) {
-      a.status = 'expired';
-      a.reason = 'Payment attempt expired before it was paid';
-      a.reasonCode = 'attempt_expired';
-      if (currentAttempt() === a) view.paymentStatus = 'expired';
-      await publish();
-    }
-  }
-
-  /** A payable session needs a usable attempt: reuse the open one, or a fresh one (same amount) after a failure. */
-  function usableAttempt(): PaymentAttemptView {
-    const a = currentAttempt();
-    if (a && (a.status === 'open' || a.status === 'started')) return a;
-    return openAttempt();
-  }
+  const isPaid = () => view.paymentStatus === 'paid' || view.paymentStatus === 'billed';
 
   function markPaid(via: 'card' | 'vipps' | 'free'): void {
     view.paymentStatus = via === 'vipps' ? 'billed' : 'paid';
     view.paidVia = via;
+    hurrySettlement();
     if (view.kind === 'anpr') setState('closed', via === 'vipps' ? 'billed_to_vipps' : 'paid');
   }
 
-  // ---- queries -------------------------------------------------------------------------------
+  const ledgerSource = () => (view.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const));
+  const amountParts = () => ({ gross: view.amount!.gross, net: view.amount!.net, vat: view.amount!.vat, currency: view.amount!.currency });
+
+  /** A provider-confirmed fact about one of our orders: the only thing that settles a started attempt. */
+  async function applyProviderResult(r: PaymentResult): Promise<void> {
+    const a = view.attempts.find((x) => x.orderId === r.orderId);
+    if (!a || !view.amount) {
+      log.warn('payment result for an unknown attempt ignored', { sessionId, orderId: r.orderId });
+      return;
+    }
+    const before = attemptStatus(a);
+    const outcome: ProviderOutcome = r.outcome;
+    if (r.providerRef) a.providerRef = r.providerRef;
+    const after = transitionAttempt(a, { type: 'provider', outcome });
+    if (after === 'captured' && before !== 'captured') await onCapture(a, r);
+    if (isPostCaptureEvent(outcome)) await onMoneyReturned(a, outcome, r);
+    if (after !== before && (after === 'declined' || after === 'expired' || after === 'voided')) {
+      a.reason = r.reason ?? (after === 'declined' ? 'Payment declined' : after === 'voided' ? 'Payment cancelled' : 'Payment expired');
+      a.reasonCode = r.reasonCode ?? after;
+      if (currentAttempt() === a && !isPaid()) view.paymentStatus = after === 'declined' ? 'declined' : 'expired';
+      await acts.recordLedgerEntry({
+        ...ledgerBase(a, r.providerRef),
+        ...amountParts(),
+        kind: 'decline',
+        idempotencyKey: `decline-${a.orderId}`,
+        note: `${after}: ${a.reason}`,
+      });
+    }
+  }
+
+  function ledgerBase(a: PaymentAttemptView, providerRef: string | null) {
+    return {
+      source: ledgerSource(),
+      provider: a.provider,
+      sessionId: String(sessionId),
+      occurredAt: nowIso(),
+      providerRefs: { orderId: a.orderId, providerRef: providerRef ?? a.providerRef ?? '' },
+    };
+  }
+
+  /** Every capture is booked at the amount the provider took. It is kept only if it pays this session exactly. */
+  async function onCapture(a: PaymentAttemptView, r: PaymentResult): Promise<void> {
+    const expected = view.amount!;
+    a.capture = { amount: r.amount, currency: r.currency };
+    a.reason = null;
+    a.reasonCode = null;
+    const mismatch = r.currency !== expected.currency || !money(r.amount).equals(money(expected.gross));
+    const keep = !mismatch && !isPaid() && !isTerminal(view.state);
+    const note = mismatch
+      ? `amount mismatch: captured ${r.amount} ${r.currency}, expected ${expected.gross} ${expected.currency}`
+      : isPaid()
+        ? 'duplicate capture: the session was already paid'
+        : !keep
+          ? `capture after the session was ${view.state}`
+          : undefined;
+    await acts.recordLedgerEntry({
+      ...ledgerBase(a, r.providerRef),
+      // A mismatched capture is booked as what was taken; its VAT split is the session's only when it matches.
+      ...(mismatch ? { gross: r.amount, net: r.amount, vat: '0.00', currency: r.currency } : amountParts()),
+      kind: 'capture',
+      idempotencyKey: `capture-${a.orderId}`,
+      ...(note ? { note } : {}),
+    });
+    if (keep) {
+      markPaid('card');
+      return;
+    }
+    if (mismatch) {
+      a.reasonCode = 'amount_mismatch';
+      a.reason = 'The payment was taken with a wrong amount and is being refunded';
+      needsOps('amount_mismatch', note!);
+      if (currentAttempt() === a && !isPaid()) view.paymentStatus = 'declined';
+    }
+    await refundOrder(a, r.amount, r.currency, r.providerRef, note!);
+  }
+
+  /** The refund runs in its own workflow (unlimited retries, ops escalation), so it can outlive this session. */
+  async function refundOrder(a: PaymentAttemptView, amount: string, currency: string, providerRef: string, reason: string): Promise<void> {
+    await startChild(orderRefund, {
+      workflowId: orderRefundWorkflowId(a.orderId),
+      args: [{ sessionId, orderId: a.orderId, provider: a.provider, providerRef, amount, currency, reason, source: ledgerSource() }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    }).catch((err: unknown) => {
+      // Already started for this order (a repeated fact): the one refund workflow owns it.
+      log.info('order refund already running or done', { orderId: a.orderId, error: String(err) });
+    });
+  }
+
+  async function onMoneyReturned(a: PaymentAttemptView, outcome: 'refunded' | 'reversed' | 'chargeback', r: PaymentResult): Promise<void> {
+    const kind = outcome === 'refunded' ? 'refund' : outcome === 'reversed' ? 'reversal' : 'chargeback';
+    const booked = await acts.recordReturnedMoney({
+      sessionId,
+      orderId: a.orderId,
+      provider: a.provider,
+      source: ledgerSource(),
+      kind,
+      amount: r.amount,
+      currency: r.currency,
+      providerRef: r.providerRef,
+    });
+    if (!booked) return;
+    a.returned = [...(a.returned ?? []), { kind, amount: booked.amount, reason: booked.note }];
+    if (kind !== 'refund') needsOps(kind, `${kind} of ${booked.amount} ${r.currency} on order ${a.orderId}: ${booked.note}`);
+  }
+
+  /** Asks the provider about a started attempt; voids it when its time is up and the provider has nothing final. */
+  async function settleWithProvider(a: PaymentAttemptView): Promise<void> {
+    const ref = { provider: a.provider, orderId: a.orderId, providerRef: a.providerRef ?? '' };
+    const due = checks.get(a.orderId) ?? { startedAt: Date.now(), done: 0, dueAt: 0 };
+    try {
+      let status = await settleActs.cardPaymentStatus(ref);
+      if (status.outcome === 'pending' && (hasElapsed(a) || isTerminal(view.state) || isPaid())) {
+        status = await settleActs.voidCardPayment(ref);
+        if (status.outcome === 'voided') {
+          const elapsed = !isTerminal(view.state) && !isPaid();
+          status = elapsed
+            ? { ...status, reason: 'Payment attempt expired before it was paid', reasonCode: 'attempt_expired' }
+            : { ...status, reason: `Payment cancelled: the session is ${isPaid() ? 'already paid' : view.state}`, reasonCode: 'attempt_voided' };
+        }
+      }
+      if (status.outcome !== 'pending') {
+        await applyProviderResult({ ...status, outcome: status.outcome, orderId: a.orderId });
+        return;
+      }
+    } catch (err) {
+      log.warn('provider status check failed; asking again later', { sessionId, orderId: a.orderId, error: String(err) });
+      if (due.done >= 6) needsOps('payment_unresolved', `attempt ${a.orderId} could not be settled with ${a.provider} yet: ${String(err)}`);
+    }
+    // Still open at the provider: ask again on the backing-off schedule, and at the latest when the attempt elapses.
+    const next = due.startedAt + statusCheckOffsetMs(due.done + 1);
+    const expiresAt = new Date(a.expiresAt).getTime();
+    checks.set(a.orderId, { ...due, done: due.done + 1, dueAt: Math.max(expiresAt > Date.now() ? Math.min(next, expiresAt) : next, Date.now() + 1_000) });
+  }
+
+  /** The next moment the main loop must wake up by itself, or undefined to wait for messages only. */
+  function nextWakeAt(): number | undefined {
+    const times: number[] = [];
+    for (const a of unresolvedAttempts()) if (a.status === 'started') times.push(checks.get(a.orderId)?.dueAt ?? Date.now());
+    if (view.state === 'entering' && view.kind === 'barrier') times.push(startedAtMs + settings.entryTimeoutMs);
+    if (view.state === 'entering' && view.kind === 'anpr') times.push(anprNextConnectAt);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  // ---- queries, validators, handlers (facts and requests only) ---------------------------------
+
   setHandler(sessionViewQuery, () => view);
 
-  // ---- gate and smart keys ---------------------------------------------------------------------
+  function enqueue<T>(make: (reply: Pending<T>) => Work): Promise<T> {
+    const reply: Pending<T> = {};
+    queue.push(make(reply));
+    return condition(() => reply.result !== undefined).then(() => {
+      const result = reply.result!;
+      if (isRefusal(result)) throw ApplicationFailure.nonRetryable(result.refused, result.code);
+      return result;
+    });
+  }
+
   setHandler(
     accessAttemptUpdate,
-    async ({ direction }) => {
-      const key = direction === 'entrance' ? view.entranceKey : view.exitKey!;
-      key.remainingTries -= 1;
-      await publish();
-      return { key, view };
-    },
+    ({ direction }) => enqueue<{ key: SmartKeyView; view: SessionView }>((reply) => ({ kind: 'access', direction, reply })),
     {
       validator: ({ direction, macAddress }) => {
         if (view.kind !== 'barrier') throw new Error('this parking has no barrier: access is by number plate');
@@ -202,281 +439,358 @@ export async function parkingSession(input: ParkingSessionInput): Promise<Sessio
     },
   );
 
-  setHandler(gateEventSignal, async ({ direction, occurredAt }) => {
-    if (direction === 'entrance' && view.state === 'entering') {
-      setState('active');
-      view.startTime = occurredAt ?? nowIso();
-      await publish();
-    } else if (direction === 'exit' && view.state === 'exiting' && view.paymentStatus === 'paid') {
-      setState('closed', 'exited');
-      await publish();
-    } else {
-      log.warn('gate event ignored', { sessionId, direction, state: view.state });
-    }
-  });
+  setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
+  setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
 
-  // ---- finalize and payment --------------------------------------------------------------------
-  setHandler(
-    finalizeUpdate,
-    (req) =>
-      exclusive(async () => {
-        // Re-checked under the lock: a concurrent finalize may have changed the state since validation.
-        const refusal = finalizeRefusal(view.state, view.paymentStatus);
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'InvalidState');
-        if (req.securedParkingId !== parking.id) throw ApplicationFailure.nonRetryable('parking mismatch', 'InvalidState');
-        if (view.state === 'active') {
-          const endTime = nowIso();
-          view.amount = await acts.priceSession({ parkingId: parking.id, startTime: view.startTime ?? view.createdAt, endTime });
-          view.endTime = endTime;
-          setState('exiting');
-          view.exitKey = newKey('exit');
-          if (money(view.amount.gross).isZero()) markPaid('free');
-          else openAttempt();
-        } else {
-          usableAttempt();
-        }
-        await publish();
-        return view;
-      }),
-    {
-      validator: (req) => {
+  setHandler(finalizeUpdate, (req) => enqueue<SessionView>((reply) => ({ kind: 'finalize', req, reply })), {
+    validator: (req) => {
+      if (!(view.state === 'exiting' && isPaid())) {
         const refusal = finalizeRefusal(view.state, view.paymentStatus);
         if (refusal) throw new Error(refusal);
-        if (req.securedParkingId !== parking.id) {
-          throw new Error(`parking session ${sessionId} belongs to parking ${parking.id}, not ${req.securedParkingId}`);
-        }
-        if (view.kind === 'anpr' && !view.amount) throw new Error('the parking has not ended yet: Autopay sends the cost when the car leaves');
-      },
+      }
+      if (req.securedParkingId !== parking.id) {
+        throw new Error(`parking session ${sessionId} belongs to parking ${parking.id}, not ${req.securedParkingId}`);
+      }
+      if (view.kind === 'anpr' && !view.amount) throw new Error('the parking has not ended yet: Autopay sends the cost when the car leaves');
     },
-  );
-
-  setHandler(
-    startPaymentUpdate,
-    () =>
-      exclusive(async () => {
-        if (view.paymentStatus === 'paid' || view.paymentStatus === 'billed' || !view.amount) return { attempt: null, view };
-        const a = usableAttempt();
-        if (a.status === 'open') {
-          const started = await providerActs.startCardPayment({
-            sessionId,
-            orderId: a.orderId,
-            provider: a.provider,
-            amount: view.amount.gross,
-            currency: view.amount.currency,
-            description: `Parking ${parking.name}, session ${sessionId}`,
-          });
-          a.providerRef = started.providerRef;
-          a.redirectUrl = started.redirectUrl;
-          a.status = 'started';
-          await acts.recordLedgerEntry({
-            idempotencyKey: `attempt-${a.orderId}`,
-            kind: 'attempt',
-            source: view.kind === 'anpr' ? 'autopay' : 'barrier',
-            provider: a.provider,
-            sessionId: String(sessionId),
-            ...amountParts(),
-            occurredAt: nowIso(),
-            providerRefs: { orderId: a.orderId, providerRef: started.providerRef },
-          });
-          await publish();
-        }
-        return { attempt: a, view };
-      }),
-    {
-      validator: () => {
-        if (view.state !== 'exiting') throw new Error(`nothing to pay: parking session is ${view.state}`);
-      },
-    },
-  );
-
-  const amountParts = () => ({
-    gross: view.amount!.gross,
-    net: view.amount!.net,
-    vat: view.amount!.vat,
-    currency: view.amount!.currency,
   });
 
-  setHandler(paymentResultSignal, (result) => exclusive(() => applyPaymentResult(result)));
+  setHandler(startPaymentUpdate, () => enqueue<StartPaymentResult>((reply) => ({ kind: 'startPayment', reply })), {
+    validator: () => {
+      if (view.state !== 'exiting') throw new Error(`nothing to pay: parking session is ${view.state}`);
+    },
+  });
 
-  async function applyPaymentResult(r: PaymentResult): Promise<void> {
-    const a = view.attempts.find((x) => x.orderId === r.orderId);
-    if (!a || !view.amount) {
-      log.warn('payment result for an unknown attempt ignored', { sessionId, orderId: r.orderId });
-      return;
-    }
-    if (a.status === 'paid') return; // duplicate notification
-    const ledgerBase = {
-      source: view.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const),
-      provider: a.provider,
-      sessionId: String(sessionId),
-      occurredAt: nowIso(),
-      providerRefs: { orderId: a.orderId, providerRef: r.providerRef },
-    };
-    if (r.outcome === 'paid') {
-      if (!money(r.amount).equals(money(view.amount.gross)) || r.currency !== view.amount.currency) {
-        view.attention = `attempt ${a.orderId} captured ${r.amount} ${r.currency}, expected ${view.amount.gross} ${view.amount.currency}`;
-      }
-      a.status = 'paid';
-      a.reason = null;
-      a.reasonCode = null;
-      const capture = { ...ledgerBase, ...amountParts(), gross: r.amount, currency: r.currency, kind: 'capture' as const };
-      if (view.paymentStatus === 'paid') {
-        // Two attempts both captured (the driver paid an old tab as well): book it and give it back.
-        await acts.recordLedgerEntry({ ...capture, idempotencyKey: `capture-${a.orderId}`, note: 'duplicate capture' });
-        const refund = await providerActs.refundCardPayment({
-          sessionId,
-          orderId: a.orderId,
-          provider: a.provider,
-          providerRef: r.providerRef,
-          amount: r.amount,
-          currency: r.currency,
-          idempotencyKey: `${a.orderId}-dup-refund`,
-        });
-        await acts.recordLedgerEntry({
-          ...capture,
-          kind: 'refund',
-          idempotencyKey: `refund-${a.orderId}-dup`,
-          providerRefs: { ...capture.providerRefs, refundRef: refund.refundRef },
-          note: 'automatic refund of a duplicate capture',
-        });
-      } else {
-        await acts.recordLedgerEntry({ ...capture, idempotencyKey: `capture-${a.orderId}` });
-        markPaid('card');
-      }
-    } else if (a.status === 'open' || a.status === 'started') {
-      a.status = r.outcome === 'expired' ? 'expired' : 'declined';
-      a.reason = r.reason ?? (r.outcome === 'expired' ? 'Payment expired' : 'Payment declined');
-      a.reasonCode = r.reasonCode ?? r.outcome;
-      if (currentAttempt() === a && view.paymentStatus !== 'paid') view.paymentStatus = a.status;
-      await acts.recordLedgerEntry({ ...ledgerBase, ...amountParts(), kind: 'decline', idempotencyKey: `decline-${a.orderId}`, note: a.reason });
-    } else {
-      return; // a late failure for an attempt that already ended changes nothing
-    }
-    await publish();
+  setHandler(cancelUpdate, (req) => enqueue<SessionView>((reply) => ({ kind: 'cancel', req, reply })), {
+    validator: (req) => {
+      const refusal = cancelCheck(req);
+      if (refusal) throw new Error(refusal);
+    },
+  });
+
+  function cancelCheck(req: CancelRequest): string | null {
+    if (req.by === 'driver') return cancelRefusal(view.state);
+    if (isTerminal(view.state)) return `parking session is already ${view.state}`;
+    if (isPaid()) return 'parking session is paid: refund it instead of cancelling';
+    return null;
   }
 
-  // ---- cancel ----------------------------------------------------------------------------------
-  setHandler(
-    cancelUpdate,
-    async (req) => {
-      setState('cancelled', `cancelled by ${req.by}: ${req.reason}`);
-      await publish();
-      return view;
-    },
-    {
-      validator: (req) => {
-        if (req.by === 'driver') {
-          const refusal = cancelRefusal(view.state);
-          if (refusal) throw new Error(refusal);
-        } else if (isTerminal(view.state)) {
-          throw new Error(`parking session is already ${view.state}`);
-        } else if (view.paymentStatus === 'paid') {
-          throw new Error('parking session is paid: refund it instead of cancelling');
-        }
-      },
-    },
-  );
-
-  // ---- Autopay (ANPR) --------------------------------------------------------------------------
   setHandler(autopayEndedSignal, (e) => {
     if (!autopayEnded && !autopayCancelled) autopayEnded = e;
   });
   setHandler(autopayCancelledSignal, () => {
     if (!autopayEnded) autopayCancelled = true;
   });
-  setHandler(
-    requestManualStopUpdate,
-    async ({ endTime }) => {
-      await providerActs.autopayManualStop({
+  setHandler(requestManualStopUpdate, ({ endTime }) => enqueue<SessionView>((reply) => ({ kind: 'manualStop', endTime, reply })), {
+    validator: (_req) => {
+      if (view.kind !== 'anpr' || !view.anpr?.autopayParkingId) throw new Error('manual stop is only for connected Autopay parkings');
+      if (view.state !== 'active' || autopayEnded) throw new Error(`parking session is ${view.state}: nothing to stop`);
+    },
+  });
+
+  // ---- the main loop ---------------------------------------------------------------------------
+
+  await publish();
+  for (;;) {
+    const settled = () => isTerminal(view.state) && unresolvedAttempts().length === 0 && queue.length === 0;
+    const wakeAt = nextWakeAt();
+    const ready = () => queue.length > 0 || settled() || anprEventWaiting();
+    if (!ready()) {
+      if (wakeAt === undefined) await condition(ready);
+      else if (wakeAt > Date.now()) await condition(ready, wakeAt - Date.now());
+    }
+    if (settled()) break;
+    let changed = false;
+    const work = queue.shift();
+    let answer: (() => void) | undefined;
+    if (work) [changed, answer] = await handle(work);
+    changed = (await runDueLifecycle()) || changed;
+    // The read model is written before the caller hears back: the next request (a gate, a list) finds it.
+    if (changed) await publish();
+    answer?.();
+  }
+  await condition(allHandlersFinished);
+  return view;
+
+  function anprEventWaiting(): boolean {
+    return view.kind === 'anpr' && view.state === 'active' && (autopayEnded !== null || autopayCancelled);
+  }
+
+  /** Time-driven and callback-driven steps: entry timeout, ANPR connect and end, settling started attempts. */
+  async function runDueLifecycle(): Promise<boolean> {
+    let changed = false;
+    const now = Date.now();
+    if (view.kind === 'barrier' && view.state === 'entering' && now >= startedAtMs + settings.entryTimeoutMs) {
+      changed = setState('expired', 'no entry before the entrance key timed out') || changed;
+    }
+    if (view.kind === 'anpr' && view.state === 'entering' && now >= anprNextConnectAt) changed = (await connectAnpr()) || changed;
+    if (anprEventWaiting()) changed = (await endAnpr()) || changed;
+    for (const a of unresolvedAttempts()) {
+      if (a.status !== 'started') continue;
+      if (now < (checks.get(a.orderId)?.dueAt ?? now)) continue;
+      const before = JSON.stringify(a);
+      await settleWithProvider(a);
+      changed = JSON.stringify(a) !== before || changed;
+    }
+    return changed;
+  }
+
+  /** Runs one queued item; answers (for updates) are given after the read model is written. */
+  async function handle(work: Work): Promise<[boolean, (() => void) | undefined]> {
+    const reply = <T>(pending: Pending<T>, result: T | Refusal) => () => void (pending.result = result);
+    switch (work.kind) {
+      case 'gate':
+        return [onGate(work.event), undefined];
+      case 'providerResult':
+        await applyProviderResult(work.result);
+        return [true, undefined];
+      case 'access': {
+        const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;
+        if (!key || key.remainingTries <= 0) return [false, reply(work.reply, { refused: `the ${work.direction} smart key cannot be used now`, code: 'InvalidState' })];
+        key.remainingTries -= 1;
+        return [true, reply(work.reply, { key, view })];
+      }
+      case 'finalize':
+        return [true, reply(work.reply, await finalize(work.req))];
+      case 'startPayment':
+        return [true, reply(work.reply, await startPayment())];
+      case 'cancel': {
+        const refusal = cancelCheck(work.req);
+        if (refusal) return [false, reply(work.reply, { refused: refusal, code: 'InvalidState' })];
+        setState('cancelled', work.req.reason ? `cancelled by ${work.req.by}: ${work.req.reason}` : `cancelled by ${work.req.by}`);
+        return [true, reply(work.reply, view)];
+      }
+      case 'manualStop':
+        return [false, reply(work.reply, await manualStop(work.endTime))];
+    }
+  }
+
+  function clampGateTime(occurredAt: string | undefined): string {
+    const skew = settings.gateClockSkewMs ?? DEFAULT_GATE_SKEW_MS;
+    const now = Date.now();
+    if (!occurredAt) return new Date(now).toISOString();
+    const t = new Date(occurredAt).getTime();
+    const earliest = new Date(view.createdAt).getTime() - skew;
+    if (Number.isNaN(t)) return new Date(now).toISOString();
+    return new Date(Math.min(Math.max(t, earliest), now + skew, now)).toISOString();
+  }
+
+  function onGate({ direction, occurredAt }: GateEvent): boolean {
+    if (direction === 'entrance' && view.state === 'entering') {
+      view.startTime = clampGateTime(occurredAt);
+      return setState('active');
+    }
+    if (direction === 'exit' && view.state === 'exiting' && view.paymentStatus === 'paid') return setState('closed', 'exited');
+    if (direction === 'exit' && !isTerminal(view.state) && view.paymentStatus !== 'paid') {
+      needsOps('exit_unpaid', `the gate reported an exit while the session was ${view.state}/${view.paymentStatus}`);
+      return true;
+    }
+    log.warn('gate event ignored', { sessionId, direction, state: view.state });
+    return false;
+  }
+
+  async function finalize(req: FinalizeRequest): Promise<SessionView | Refusal> {
+    // Re-checked in the loop: a cancel or another finalize may have run since the validator.
+    if (req.securedParkingId !== parking.id) return { refused: 'parking mismatch', code: 'InvalidState' };
+    if (view.state === 'exiting' && isPaid()) return view; // a retried finalize: same answer
+    const refusal = finalizeRefusal(view.state, view.paymentStatus);
+    if (refusal) return { refused: refusal, code: 'InvalidState' };
+    if (view.state === 'active') {
+      const endTime = nowIso();
+      const startTime = view.startTime ?? view.createdAt;
+      let amount;
+      try {
+        amount = await acts.priceSession({ parkingId: parking.id, startTime, endTime });
+      } catch (err) {
+        needsOps('pricing_failed', `the stay ${startTime} → ${endTime} could not be priced: ${String(err)}`);
+        return { refused: 'this parking could not be priced: an operator will settle it', code: 'NeedsOps' };
+      }
+      if (isTerminal(view.state)) return { refused: `parking session is ${view.state}`, code: 'InvalidState' };
+      view.amount = amount;
+      view.endTime = endTime;
+      setState('exiting');
+      view.exitKey = newKey('exit');
+      const stayMs = new Date(endTime).getTime() - new Date(startTime).getTime();
+      if (settings.maxStayMs !== undefined && stayMs > settings.maxStayMs) {
+        needsOps('stay_too_long', `a stay of ${Math.round(stayMs / 60_000)} minutes is above the maximum; not charged automatically`);
+        return view;
+      }
+      if (settings.maxAmount !== undefined && money(amount.gross).gt(money(settings.maxAmount))) {
+        needsOps('amount_above_cap', `${amount.gross} ${amount.currency} is above the cap ${settings.maxAmount}; not charged automatically`);
+        return view;
+      }
+      if (money(amount.gross).isZero()) markPaid('free');
+      else openAttempt();
+      return view;
+    }
+    await usableAttempt();
+    return view;
+  }
+
+  /**
+   * The attempt a payable session pays with. An unexpired started attempt is reused; an older one that is still
+   * open at the provider is settled (asked, then voided) before a new one opens: never two live orders at once.
+   */
+  async function usableAttempt(): Promise<PaymentAttemptView | null> {
+    if (view.attentionCode === 'stay_too_long' || view.attentionCode === 'amount_above_cap') return null;
+    for (const a of unresolvedAttempts()) {
+      if (a.status === 'open' && !hasElapsed(a)) return a;
+      if (a.status === 'open') transitionAttempt(a, { type: 'elapsed' });
+      else if (hasElapsed(a)) await settleWithProvider(a);
+      else return a;
+    }
+    if (isPaid()) return null;
+    if (unresolvedAttempts().length > 0) return null; // the provider could not be reached to settle it: not yet
+    return openAttempt();
+  }
+
+  async function startPayment(): Promise<StartPaymentResult | Refusal> {
+    if (view.state !== 'exiting') return { refused: `nothing to pay: parking session is ${view.state}`, code: 'InvalidState' };
+    if (isPaid() || !view.amount) return { attempt: null, view };
+    const a = await usableAttempt();
+    if (!a) {
+      if (isPaid()) return { attempt: null, view };
+      if (view.attentionCode) return { refused: 'this parking needs an operator before it can be paid', code: 'NeedsOps' };
+      return { refused: 'the payment provider is unavailable, try again in a minute', code: 'ProviderUnavailable' };
+    }
+    if (a.status === 'open') {
+      try {
+        const started = await payPageActs.startCardPayment({
+          sessionId,
+          orderId: a.orderId,
+          provider: a.provider,
+          amount: view.amount.gross,
+          currency: view.amount.currency,
+          description: `Parking ${parking.name}, session ${sessionId}`,
+        });
+        a.providerRef = started.providerRef;
+        a.redirectUrl = started.redirectUrl;
+        transitionAttempt(a, { type: 'started' });
+        const expiresAt = new Date(a.expiresAt).getTime();
+        checks.set(a.orderId, { startedAt: Date.now(), done: 0, dueAt: Math.min(Date.now() + statusCheckOffsetMs(0), expiresAt) });
+      } catch (err) {
+        // The provider may still have opened the order: the attempt stays open and the same order id resumes it.
+        log.warn('card payment start failed', { sessionId, orderId: a.orderId, error: String(err) });
+        const refusedByProvider = failureType(err) === 'CardProviderRejected';
+        return {
+          refused: refusedByProvider ? 'the payment provider refused this payment' : 'the payment provider is unavailable, try again in a minute',
+          code: refusedByProvider ? 'CardProviderRejected' : 'ProviderUnavailable',
+        };
+      }
+      await acts.recordLedgerEntry({
+        ...ledgerBase(a, a.providerRef),
+        ...amountParts(),
+        kind: 'attempt',
+        idempotencyKey: `attempt-${a.orderId}`,
+      });
+    }
+    return { attempt: a, view };
+  }
+
+  // ---- Autopay (ANPR) ----------------------------------------------------------------------------
+
+  async function connectAnpr(): Promise<boolean> {
+    const anpr = input.anpr!;
+    try {
+      const connected = await autopayActs.autopayConnect({ ...anpr, reference: String(sessionId) });
+      view.anpr = { ...anpr, autopayParkingId: connected.autopayParkingId };
+      view.startTime = connected.startTime;
+      view.notice = null;
+      anprNextConnectAt = Infinity;
+      return setState('active');
+    } catch (err) {
+      const reason = driverReason(err);
+      const window = settings.anprConnectWindowMs ?? DEFAULT_ANPR_CONNECT_WINDOW_MS;
+      if (reason.retry && Date.now() + ANPR_CONNECT_RETRY_MS < startedAtMs + window) {
+        view.notice = reason.message;
+        anprNextConnectAt = Date.now() + ANPR_CONNECT_RETRY_MS;
+        return true;
+      }
+      anprNextConnectAt = Infinity;
+      view.notice = reason.message;
+      needsOps('autopay_refused', reason.message);
+      return setState('cancelled', reason.message);
+    }
+  }
+
+  async function endAnpr(): Promise<boolean> {
+    if (autopayCancelled) return setState('cancelled', 'cancelled by Autopay');
+    const ended = autopayEnded!;
+    autopayEnded = null;
+    const { cost } = ended;
+    if (cost.currency !== parking.currency || !addsUp(cost.net, cost.vat, cost.gross)) {
+      needsOps('autopay_cost_rejected', `Autopay cost rejected: ${cost.net} + ${cost.vat} ${cost.currency} vs ${cost.gross} ${parking.currency}`);
+      return true; // waits for ops (cancel) instead of charging a wrong amount
+    }
+    // Decide how to charge before any of it becomes visible: queries never see a half-priced session.
+    const agreement = money(cost.gross).isZero() ? null : await acts.findActiveVippsAgreement({ driverId: view.driverId });
+    view.endTime = ended.endTime;
+    view.amount = { gross: cost.gross, net: cost.net, vat: cost.vat, vatPercent: cost.vatPercent, currency: cost.currency };
+    setState('exiting');
+    if (money(cost.gross).isZero()) {
+      markPaid('free');
+    } else if (agreement) {
+      await acts.addVippsUsage({
+        agreementId: agreement.agreementId,
+        usage: {
+          sessionId: String(sessionId),
+          source: 'autopay',
+          occurredAt: ended.endTime,
+          gross: cost.gross,
+          net: cost.net,
+          vat: cost.vat,
+          vatPercent: cost.vatPercent,
+          currency: cost.currency,
+          description: `Parking ${parking.name}`,
+        },
+      });
+      markPaid('vipps');
+    } else {
+      openAttempt();
+    }
+    return true;
+  }
+
+  async function manualStop(endTime: string): Promise<SessionView | Refusal> {
+    if (view.state !== 'active' || autopayEnded) return { refused: `parking session is ${view.state}: nothing to stop`, code: 'InvalidState' };
+    try {
+      await autopayActs.autopayManualStop({
         operatorId: view.anpr!.operatorId,
         autopayParkingId: view.anpr!.autopayParkingId!,
         reference: String(sessionId),
         endTime,
       });
-      return view;
-    },
-    {
-      validator: (_req) => {
-        if (view.kind !== 'anpr' || !view.anpr?.autopayParkingId) throw new Error('manual stop is only for connected Autopay parkings');
-        if (view.state !== 'active' || autopayEnded) throw new Error(`parking session is ${view.state}: nothing to stop`);
-      },
-    },
-  );
-
-  // ---- lifecycle -------------------------------------------------------------------------------
-  await publish();
-  if (input.kind === 'anpr') await runAnpr();
-  else await runBarrier();
-  await condition(() => isTerminal(view.state));
-  await condition(allHandlersFinished);
-  return view;
-
-  async function runBarrier(): Promise<void> {
-    const entered = await condition(() => view.state !== 'entering', settings.entryTimeoutMs);
-    if (!entered) {
-      setState('expired', 'no entry before the entrance key timed out');
-      await publish();
-    }
-  }
-
-  async function runAnpr(): Promise<void> {
-    const anpr = input.anpr!;
-    try {
-      const connected = await providerActs.autopayConnect({ ...anpr, reference: String(sessionId) });
-      view.anpr = { ...anpr, autopayParkingId: connected.autopayParkingId };
-      view.startTime = connected.startTime;
-      setState('active');
     } catch (err) {
-      setState('cancelled', `Autopay refused the parking: ${(err as Error).message}`);
-      view.attention = view.closedReason;
+      return { refused: driverReason(err).message, code: 'AutopayRejected' };
     }
-    await publish();
-    if (view.state !== 'active') return;
-
-    await condition(() => autopayEnded !== null || autopayCancelled || isTerminal(view.state));
-    if (isTerminal(view.state)) return;
-    if (autopayCancelled) {
-      setState('cancelled', 'cancelled by Autopay');
-      await publish();
-      return;
-    }
-    const ended = autopayEnded!;
-    const { cost } = ended;
-    if (cost.currency !== parking.currency || !addsUp(cost.net, cost.vat, cost.gross)) {
-      view.attention = `Autopay cost rejected: ${cost.net} + ${cost.vat} ${cost.currency} vs ${cost.gross} ${parking.currency}`;
-      await publish();
-      return; // waits for ops (cancel) instead of charging a wrong amount
-    }
-    await exclusive(async () => {
-      // Decide how to charge before any of it becomes visible: queries never see a half-priced session.
-      const agreement = money(cost.gross).isZero() ? null : await acts.findActiveVippsAgreement({ driverId: view.driverId });
-      view.endTime = ended.endTime;
-      view.amount = { gross: cost.gross, net: cost.net, vat: cost.vat, vatPercent: cost.vatPercent, currency: cost.currency };
-      setState('exiting');
-      if (money(cost.gross).isZero()) {
-        markPaid('free');
-      } else {
-        if (agreement) {
-          await acts.addVippsUsage({
-            agreementId: agreement.agreementId,
-            usage: {
-              sessionId: String(sessionId),
-              source: 'autopay',
-              occurredAt: ended.endTime,
-              gross: cost.gross,
-              net: cost.net,
-              vat: cost.vat,
-              vatPercent: cost.vatPercent,
-              currency: cost.currency,
-              description: `Parking ${parking.name} ${view.plate ?? ''}`.trim(),
-            },
-          });
-          markPaid('vipps');
-        } else {
-          openAttempt();
-        }
-      }
-      await publish();
-    });
+    return view;
   }
+}
+
+/** The ApplicationFailure type an activity failed with, if any. */
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+/** Autopay's refusals in words a driver understands; never the SDK's wording. */
+function driverReason(err: unknown): { message: string; retry: boolean } {
+  const type = failureType(err);
+  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  const details = (cause?.details?.[0] ?? {}) as { errorId?: string };
+  if (type === 'AutopayNotSeen') {
+    return { message: 'The camera has not seen your car yet: we keep trying for a few minutes after you drive in.', retry: true };
+  }
+  if (type === 'AutopayRejected') {
+    switch (details.errorId) {
+      case 'operator_not_found_error':
+        return { message: 'This parking is not available for app payment right now.', retry: false };
+      case 'forbidden':
+      case 'authentication_error':
+      case 'missing_operator_token_error':
+        return { message: 'The parking operator could not be reached for this parking. Please try again later.', retry: false };
+      default:
+        return { message: 'The parking operator refused this parking. Please check the plate and parking area.', retry: false };
+    }
+  }
+  return { message: 'The parking operator is not reachable right now: we keep trying.', retry: true };
 }

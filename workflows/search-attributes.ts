@@ -9,6 +9,8 @@ export const SA_PARKING_ID = defineSearchAttributeKey('ParkingId', SearchAttribu
 export const SA_PLATE = defineSearchAttributeKey('Plate', SearchAttributeType.KEYWORD);
 export const SA_STATE = defineSearchAttributeKey('SessionState', SearchAttributeType.KEYWORD);
 export const SA_PAYMENT_STATUS = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
+/** Why a person must look at this workflow (amount_mismatch, refund_refused, payment_unresolved, ...); "" when not. */
+export const SA_ATTENTION = defineSearchAttributeKey('Attention', SearchAttributeType.KEYWORD);
 // A display/filter value only: money arithmetic never reads it back.
 export const SA_AMOUNT = defineSearchAttributeKey('AmountGross', SearchAttributeType.DOUBLE);
 
@@ -20,4 +22,5 @@ export const SEARCH_ATTRIBUTE_FLAGS: Record<string, 'Int' | 'Keyword' | 'Double'
   SessionState: 'Keyword',
   PaymentStatus: 'Keyword',
   AmountGross: 'Double',
+  Attention: 'Keyword',
 };

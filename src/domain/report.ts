@@ -43,6 +43,11 @@ export const KIND_SIGN: Readonly<Record<string, 1 | -1 | 0>> = {
   decline: 0,
   vipps_charge_failed: 0,
   vipps_usage: 0,
+  // Money the bank or a dispute took back after a capture (stored positive, like refunds).
+  reversal: -1,
+  chargeback: -1,
+  // A refund the provider refused: no money moved, the capture is held for ops.
+  refund_refused: 0,
 };
 
 export interface ReportGroup {
@@ -167,7 +172,7 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
 export function reconcileSessions(sessions: readonly ReportSessionRow[], ledger: readonly ReportLedgerRow[]): ReconciliationIssue[] {
   const issues: ReconciliationIssue[] = [];
   for (const s of [...sessions].sort((a, b) => a.sessionId - b.sessionId)) {
-    const rows = ledger.filter((r) => r.sessionId === String(s.sessionId) && (r.kind === 'capture' || r.kind === 'refund'));
+    const rows = ledger.filter((r) => r.sessionId === String(s.sessionId) && KIND_SIGN[r.kind] !== 0 && (r.kind === 'capture' || r.kind === 'refund' || r.kind === 'reversal' || r.kind === 'chargeback'));
     const captures = rows.filter((r) => r.kind === 'capture').length;
     const captured = rows.reduce((sum, r) => sum.plus(money(r.gross).times(KIND_SIGN[r.kind])), money(0));
     const currencies = [...new Set(rows.map((r) => r.currency))];

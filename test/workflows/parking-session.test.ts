@@ -110,7 +110,7 @@ test('the entrance key is spent after its tries', async () => {
   expect(await rejectionOf(handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '00:00:00:00:00:00' }] }))).toMatch(/spent|unknown/);
 });
 
-test('an unpaid attempt expires after its time; the next finalize opens a fresh attempt for the same amount', async () => {
+test('an unpaid attempt is voided at the provider when its time is up; the next finalize opens a fresh attempt for the same amount', async () => {
   const handle = await w.env.client.workflow.start('parkingSession', {
     workflowId: sessionWorkflowId(9005),
     taskQueue: w.taskQueue,
@@ -126,11 +126,14 @@ test('an unpaid attempt expires after its time; the next finalize opens a fresh 
   await w.env.sleep('16 minutes');
   const expired = await handle.query(sessionViewQuery);
   expect(expired.paymentStatus).toBe('expired');
-  expect(expired.attempts[0]).toMatchObject({ status: 'expired', reasonCode: 'attempt_expired' });
+  // The clock alone ends nothing: the provider was asked, then the order was voided there.
+  expect(expired.attempts[0]).toMatchObject({ status: 'voided', reasonCode: 'attempt_expired' });
+  const records = (await (await fetch(`${w.sandboxUrl}/netopia/_records`)).json()) as Array<{ kind: string; orderId: string }>;
+  expect(records.filter((r) => r.orderId === '9005-1').map((r) => r.kind)).toContain('void');
   const second = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
   expect(second.amount).toEqual(first.amount);
   expect(second.attempts.map((a) => [a.orderId, a.status])).toEqual([
-    ['9005-1', 'expired'],
+    ['9005-1', 'voided'],
     ['9005-2', 'open'],
   ]);
   expect(second.paymentStatus).toBe('pending');

@@ -5,7 +5,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { recordInbound } from '../inbox';
 import { returnUrl } from '../pay-link';
-import { signalPaymentResult } from '../payment-result';
+import { deliverProviderResult, isFinalOutcome } from '../payment-result';
 import { loadSession } from '../sessions';
 
 /**
@@ -28,10 +28,16 @@ export function epxCallbackRoutes(deps: ApiDeps): Router {
     const view = await loadSession(deps.temporal, order.sessionId);
     const attempt = view.attempts.find((a) => a.orderId === hint.TRAN_NBR);
     if (!attempt) throw notFound(`unknown EPX transaction ${hint.TRAN_NBR}`);
-    const confirmed = await deps.cardProviders.epx.status(hint.TRAN_NBR, attempt.providerRef ?? hint.AUTH_GUID ?? '');
-    await recordInbound('epx', `status-${confirmed.outcome}`, `epx:${hint.TRAN_NBR}:${confirmed.outcome}`, { ...confirmed });
-    if (confirmed.outcome !== 'pending') {
-      await signalPaymentResult(deps.temporal, order.sessionId, { ...confirmed, outcome: confirmed.outcome });
+    try {
+      const confirmed = await deps.cardProviders.epx.status(hint.TRAN_NBR, attempt.providerRef ?? hint.AUTH_GUID ?? '');
+      await recordInbound('epx', `status-${confirmed.outcome}`, `epx:${hint.TRAN_NBR}:${confirmed.outcome}`, { ...confirmed });
+      if (isFinalOutcome(confirmed.outcome)) {
+        await deliverProviderResult(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, order.sessionId, 'epx', { ...confirmed, outcome: confirmed.outcome });
+      }
+    } catch (err) {
+      // EPX (or our side) could not confirm now. The browser still gets the waiting page: the session asks EPX
+      // again on its own schedule, so the sale is settled either way.
+      console.warn(`[epx] confirmation of ${hint.TRAN_NBR} deferred: ${(err as Error).message}`);
     }
     res.redirect(303, returnUrl(deps.config.PUBLIC_BASE_URL, deps.config.PAY_LINK_SECRET, order.sessionId));
   };

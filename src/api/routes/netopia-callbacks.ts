@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { IpnVerificationError, netopiaIpnReply, verifyNetopiaIpn } from '../../providers/netopia/inbound';
 import { netopiaOutcome } from '../../providers/netopia/wire';
 import { parseOrderId } from '../../temporal/ids';
 import type { ApiDeps } from '../deps';
 import { recordInbound } from '../inbox';
-import { signalPaymentResult } from '../payment-result';
+import { deliverProviderResult, isFinalOutcome } from '../payment-result';
 
 /**
  * Netopia IPN: the Verification-token JWT (RS512, iss, aud = our POS signature, sub = SHA-512 of the raw
@@ -15,11 +14,19 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
   const r = Router();
   r.post('/api/providers/netopia/ipn', async (req, res) => {
     let ipn;
+    let publicKeyPem: string;
+    try {
+      publicKeyPem = await deps.netopiaPublicKeyPem();
+    } catch (err) {
+      // Without the key nothing can be verified, and nothing may be lost: ask NETOPIA to send it again.
+      console.error('[netopia] IPN key unavailable', err);
+      return res.status(503).set('Retry-After', '30').json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
+    }
     try {
       ipn = verifyNetopiaIpn({
         rawBody: req.rawBody ?? Buffer.alloc(0),
         verificationToken: req.get('verification-token'),
-        publicKeyPem: await deps.netopiaPublicKeyPem(),
+        publicKeyPem,
         posSignature: deps.config.NETOPIA_POS_SIGNATURE,
       });
     } catch (err) {
@@ -30,10 +37,10 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
     const order = parseOrderId(ipn.orderId);
     if (!order) return res.status(404).json(netopiaIpnReply({ kind: 'permanent', message: `unknown order ${ipn.orderId}` }));
     const outcome = netopiaOutcome(ipn.status, ipn.errorCode, ipn.errorMessage);
-    await recordInbound('netopia', `status-${ipn.status}`, `netopia:${ipn.orderId}:${ipn.status}`, { ...ipn });
-    if (outcome.outcome === 'pending') return res.json(netopiaIpnReply());
     try {
-      await signalPaymentResult(deps.temporal, order.sessionId, {
+      await recordInbound('netopia', `status-${ipn.status}`, `netopia:${ipn.orderId}:${ipn.status}`, { ...ipn });
+      if (!isFinalOutcome(outcome.outcome)) return res.json(netopiaIpnReply());
+      await deliverProviderResult(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, order.sessionId, 'netopia', {
         orderId: ipn.orderId,
         outcome: outcome.outcome,
         reason: outcome.reason,
@@ -44,12 +51,9 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
         cardLast4: ipn.cardMasked?.slice(-4),
       });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        return res.status(404).json(netopiaIpnReply({ kind: 'permanent', message: `no parking session for order ${ipn.orderId}` }));
-      }
-      // Our side is down: errorType 1 asks Netopia to send the IPN again later.
-      console.error('[netopia] could not deliver IPN to the workflow', err);
-      return res.status(503).json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
+      // Our side (Temporal or the database) is down: errorType 1 asks NETOPIA to send the IPN again later.
+      console.error('[netopia] could not deliver IPN', err);
+      return res.status(503).set('Retry-After', '30').json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
     }
     return res.json(netopiaIpnReply());
   });

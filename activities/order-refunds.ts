@@ -1,0 +1,105 @@
+import { LedgerModel, SessionModel } from '../src/db/models';
+import { money } from '../src/domain/money';
+import { ProviderRefusal, type CardProvider, type CardProviderName } from '../src/providers/card-provider';
+import { recordLedgerEntry } from './ledger';
+
+export interface OrderRefundRequest {
+  sessionId: number;
+  orderId: string;
+  provider: CardProviderName;
+  providerRef: string;
+  amount: string;
+  currency: string;
+  reason: string;
+  source: 'barrier' | 'autopay';
+}
+
+export type OrderRefundOutcome = { status: 'refunded'; refundRef: string } | { status: 'refused'; code: string; message: string };
+
+export interface LateCaptureBooking {
+  sessionId: number;
+  orderId: string;
+  provider: CardProviderName;
+  providerRef: string;
+  amount: string;
+  currency: string;
+}
+
+export interface OrderRefundActivities {
+  /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */
+  refundCapturedOrder(req: OrderRefundRequest): Promise<OrderRefundOutcome>;
+  /** Books a capture the session workflow never saw; false when the ledger already has it (nothing to do). */
+  bookLateCapture(req: LateCaptureBooking): Promise<{ booked: boolean; source: 'barrier' | 'autopay' }>;
+}
+
+const refundKey = (orderId: string) => `refund-${orderId}-auto`;
+
+export function createOrderRefundActivities(deps: { cardProviders: Record<CardProviderName, CardProvider> }): OrderRefundActivities {
+  return {
+    async refundCapturedOrder(req) {
+      const done = await LedgerModel.findOne({ idempotencyKey: refundKey(req.orderId) }).lean();
+      if (done) return { status: 'refunded', refundRef: String((done.providerRefs as Record<string, string>).refundRef ?? '') };
+      const capture = await LedgerModel.findOne({ idempotencyKey: `capture-${req.orderId}` }).lean();
+      // The capture's own VAT split when the whole capture goes back; otherwise no VAT claim on it.
+      const split = capture && money(capture.gross).equals(money(req.amount)) ? { net: capture.net, vat: capture.vat } : { net: req.amount, vat: '0.00' };
+      const base = {
+        source: req.source,
+        provider: req.provider,
+        sessionId: String(req.sessionId),
+        gross: req.amount,
+        ...split,
+        currency: req.currency,
+        occurredAt: new Date().toISOString(),
+      };
+      try {
+        const res = await deps.cardProviders[req.provider].refund({
+          orderId: req.orderId,
+          providerRef: req.providerRef,
+          amount: req.amount,
+          currency: req.currency,
+          idempotencyKey: `${req.orderId}-auto-refund`,
+        });
+        await recordLedgerEntry({
+          ...base,
+          kind: 'refund',
+          idempotencyKey: refundKey(req.orderId),
+          providerRefs: { orderId: req.orderId, providerRef: req.providerRef, refundRef: res.refundRef },
+          note: `automatic refund: ${req.reason}`,
+        });
+        return { status: 'refunded', refundRef: res.refundRef };
+      } catch (err) {
+        if (!(err instanceof ProviderRefusal)) throw err; // unreachable or 5xx: the workflow retries
+        await recordLedgerEntry({
+          ...base,
+          kind: 'refund_refused',
+          idempotencyKey: `refund-refused-${req.orderId}-${err.code}`,
+          providerRefs: { orderId: req.orderId, providerRef: req.providerRef },
+          note: `${req.provider} refused the refund (${err.code}): ${err.message}`,
+        });
+        return { status: 'refused', code: err.code, message: err.message };
+      }
+    },
+
+    async bookLateCapture(req) {
+      const row = await SessionModel.findOne({ sessionId: req.sessionId }, { kind: 1 }).lean();
+      const source = row?.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const);
+      const key = `capture-${req.orderId}`;
+      if (await LedgerModel.exists({ idempotencyKey: key })) return { booked: false, source };
+      await recordLedgerEntry({
+        idempotencyKey: key,
+        kind: 'capture',
+        source,
+        provider: req.provider,
+        sessionId: String(req.sessionId),
+        gross: req.amount,
+        net: req.amount,
+        vat: '0.00',
+        currency: req.currency,
+        occurredAt: new Date().toISOString(),
+        providerRefs: { orderId: req.orderId, providerRef: req.providerRef },
+        note: 'late capture: the session had already ended',
+      });
+      return { booked: true, source };
+    },
+  };
+}

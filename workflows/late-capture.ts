@@ -1,0 +1,66 @@
+/**
+ * Provider facts about a card order whose session workflow has already completed: a capture nobody waited for
+ * (the driver paid an old tab after exiting, an IPN delivered after the session was settled otherwise), or money
+ * taken back after the session closed (reversal, chargeback, a refund made at the provider). Started with
+ * signalWithStart as `late-capture-<orderId>`, so repeated notices land in one place and change nothing twice.
+ */
+import { condition, proxyActivities, setHandler, startChild, upsertSearchAttributes, ParentClosePolicy, WorkflowIdReusePolicy, log } from '@temporalio/workflow';
+import type { SessionActivities } from '../activities/contracts';
+import type { OrderRefundActivities } from '../activities/order-refunds';
+import { orderRefundWorkflowId } from '../src/temporal/ids';
+import { lateProviderResultSignal, type LateCaptureInput, type PaymentResult, type CardProviderName } from './messages';
+import { orderRefund } from './order-refund';
+import { SA_ATTENTION } from './search-attributes';
+
+const acts = proxyActivities<SessionActivities & OrderRefundActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2 },
+});
+
+export async function lateCapture(input: LateCaptureInput): Promise<{ handled: string[] }> {
+  const queue: Array<PaymentResult & { provider: CardProviderName }> = [];
+  const handled: string[] = [];
+  setHandler(lateProviderResultSignal, (r) => void queue.push(r));
+  // signalWithStart delivers the signal with the first task; later copies may follow within moments.
+  while (await condition(() => queue.length > 0, '1 minute')) {
+    const r = queue.shift()!;
+    if (r.outcome === 'paid') {
+      const { booked, source } = await acts.bookLateCapture({
+        sessionId: input.sessionId,
+        orderId: input.orderId,
+        provider: r.provider,
+        providerRef: r.providerRef,
+        amount: r.amount,
+        currency: r.currency,
+      });
+      if (!booked) {
+        handled.push('paid: already booked by the session');
+        continue;
+      }
+      await startChild(orderRefund, {
+        workflowId: orderRefundWorkflowId(input.orderId),
+        args: [{ sessionId: input.sessionId, orderId: input.orderId, provider: r.provider, providerRef: r.providerRef, amount: r.amount, currency: r.currency, reason: 'late capture after the session ended', source }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }).catch((err: unknown) => log.info('order refund already running or done', { orderId: input.orderId, error: String(err) }));
+      handled.push('paid: booked and refunded');
+    } else if (r.outcome === 'refunded' || r.outcome === 'reversed' || r.outcome === 'chargeback') {
+      const kind = r.outcome === 'refunded' ? 'refund' : r.outcome === 'reversed' ? 'reversal' : 'chargeback';
+      const booked = await acts.recordReturnedMoney({
+        sessionId: input.sessionId,
+        orderId: input.orderId,
+        provider: r.provider,
+        source: 'barrier',
+        kind,
+        amount: r.amount,
+        currency: r.currency,
+        providerRef: r.providerRef,
+      });
+      if (booked && kind !== 'refund') upsertSearchAttributes([{ key: SA_ATTENTION, value: kind }]);
+      handled.push(`${r.outcome}: ${booked ? 'booked' : 'already booked'}`);
+    } else {
+      handled.push(`${r.outcome}: nothing was captured`);
+    }
+  }
+  return { handled };
+}
