@@ -58,7 +58,10 @@ test('Netopia: expired card declined, the next finalize gives a fresh attempt fo
   const payAgain = await http('GET', fin.pay_url);
   expect(payAgain.status).toBe(303);
   expect(payAgain.location).toContain(`/api/payment/return/${id}`);
-  expect((await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: 189 } } })).status).toBe(422);
+  const refinalized = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: 189 } } });
+  expect(refinalized.status).toBe(201); // idempotent: same amount, nothing owed, the exit key
+  expect(refinalized.body).toMatchObject({ amount: fin.amount, currency: 'RON', pay_url: null });
+  expect(refinalized.body.smart_key.access_command).toBe(again.body.smart_key.access_command);
   const charges = s.sandbox.netopia.charges().filter((c) => c.orderId.startsWith(`${id}-`));
   expect(charges.filter((c) => c.approved)).toHaveLength(1);
   const body = JSON.stringify({ order: { orderID: `${id}-2`, ntpID: charges.find((c) => c.approved)!.ntpId, amount: 0.1, currency: 'RON' }, payment: { status: 3, code: '00', message: 'Approved', amount: 0.1, currency: 'RON' } });

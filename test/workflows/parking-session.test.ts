@@ -7,43 +7,14 @@ import {
   gateEventSignal,
   sessionViewQuery,
   startPaymentUpdate,
-  type ParkingSessionInput,
 } from '../../workflows/messages';
+import { barrierInput as input } from '../helpers/session-input';
 import { rejectionOf } from '../helpers/errors';
 import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
 
 /** The parking-session workflow on the time-skipping server with every activity, real provider clients and the sandboxes. */
 
 let w: WorkflowWorld;
-
-function input(sessionId: number, parkingId = 187): ParkingSessionInput {
-  const parking = {
-    187: { currency: 'RON', mac: '76:86:BB:DE:63:AD', exit: '76:86:BB:DE:63:AE' },
-    189: { currency: 'RON', mac: '76:86:BB:DE:65:01', exit: '76:86:BB:DE:65:02' },
-  }[parkingId as 187 | 189];
-  return {
-    sessionId,
-    driverId: 'demo-driver',
-    kind: 'barrier',
-    createdAt: new Date().toISOString(),
-    parking: {
-      id: parkingId,
-      name: 'Secured P 1',
-      description: '',
-      currency: parking.currency,
-      active: true,
-      exclusivelyOnline: false,
-      accessPoints: [
-        { macAddress: parking.mac, direction: 'entrance', name: 'in' },
-        { macAddress: parking.exit, direction: 'exit', name: 'out' },
-      ],
-      cardProvider: 'netopia',
-      vatPercent: '21',
-      timeZone: 'Europe/Bucharest',
-    },
-    settings: { entryTimeoutMs: 2 * 3600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
-  };
-}
 
 beforeAll(async () => {
   w = await startWorkflowWorld('wf_parking_session');
