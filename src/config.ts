@@ -17,6 +17,12 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('parking'),
+  /** Deadline of ordinary Temporal calls from the API (start, signal, query): a dead server answers 503 after this. */
+  TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  /** Deadline of API calls that wait for a workflow or an update to finish. */
+  TEMPORAL_WAIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+  /** How long a database operation waits for a reachable server before it fails (503 in the API). */
+  DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI').default('mongodb://127.0.0.1:27017/parking'),
 
   OPS_API_TOKEN: secret.default('demo-ops-token-change-me'),

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db') }));
   }
 
-  await connectDb(config.MONGODB_URI);
+  await connectDb(config.MONGODB_URI, config.DB_TIMEOUT_MS);
   await seedDemoData(config);
   say('demo data seeded');
 

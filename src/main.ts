@@ -5,7 +5,7 @@ import { startApi } from './api/server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await connectDb(config.MONGODB_URI);
+  await connectDb(config.MONGODB_URI, config.DB_TIMEOUT_MS);
   const api = await startApi(config);
   console.log(`[api] listening on ${api.url} (public base URL ${config.PUBLIC_BASE_URL})`);
   const stop = async () => {

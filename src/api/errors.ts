@@ -1,6 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ZodError } from 'zod';
+import { isDbUnavailable } from '../db/connection';
+import { netopiaIpnReply } from '../providers/netopia/inbound';
+import { isTemporalUnavailable } from '../temporal/unavailable';
 
 /** Every client error the API answers: status, machine-readable code, message, optional details. */
 export class ApiError extends Error {
@@ -19,6 +22,17 @@ export const badRequest = (message: string, details?: unknown) => new ApiError(4
 export const unauthorized = (message = 'missing or invalid credentials') => new ApiError(401, 'unauthorized', message);
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 export const unprocessable = (message: string, details?: unknown) => new ApiError(422, 'unprocessable', message, details);
+export const conflict = (code: string, message: string, details?: unknown) => new ApiError(409, code, message, details);
+/** A dependency is down: the client should come back after Retry-After seconds. */
+export const unavailable = (what: string) => new ApiError(503, 'unavailable', `${what} is temporarily unavailable, retry later`);
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Dependency outages as the API answers them, or null when the error is something else. */
+export function dependencyError(err: unknown): ApiError | null {
+  if (isTemporalUnavailable(err)) return unavailable('the workflow engine');
+  if (isDbUnavailable(err)) return unavailable('the database');
+  return null;
+}
 
 /** The innermost message of a rejected workflow update: the validator's or handler's own words. */
 export function updateRejection(err: WorkflowUpdateFailedError): string {
@@ -38,13 +52,22 @@ export function zodDetails(err: ZodError): Array<{ field: string; message: strin
 
 /** Maps anything thrown in a route to one JSON error shape; only real faults become 500. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  // Autopay expects its own error shape from our callbacks, also for bodies that are not JSON.
+  // Autopay expects its own error shape from our callbacks, also for bodies that are not JSON; Netopia reads
+  // errorType 1 as "send the IPN again later".
   const autopay = req.path.startsWith('/api/providers/autopay/');
-  const body = (status: number, code: string, message: string, details?: unknown) =>
-    autopay
-      ? res.status(status).json({ error_id: code === 'invalid_json' ? 'message_not_readable' : status >= 500 ? 'internal_server_error' : 'missing_property', message })
-      : res.status(status).json({ error: { code, message, ...(details === undefined ? {} : { details }) }, errors: [message] });
+  const netopia = req.path.startsWith('/api/providers/netopia/');
+  const body = (status: number, code: string, message: string, details?: unknown) => {
+    if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (autopay) return res.status(status).json({ error_id: code === 'invalid_json' ? 'message_not_readable' : status >= 500 ? 'internal_server_error' : 'missing_property', message });
+    if (netopia && status >= 500) return res.status(status).json(netopiaIpnReply({ kind: 'temporary', message }));
+    return res.status(status).json({ error: { code, message, ...(details === undefined ? {} : { details }) }, errors: [message] });
+  };
   if (err instanceof ApiError) return body(err.status, err.code, err.message, err.details);
+  const outage = dependencyError(err);
+  if (outage) {
+    console.warn(`[api] ${req.method} ${req.path}: ${outage.message} (${(err as Error).name}: ${(err as Error).message})`);
+    return body(outage.status, outage.code, outage.message);
+  }
   if (err instanceof ZodError) return body(400, 'validation_error', 'request body is invalid', zodDetails(err));
   if (err instanceof WorkflowNotFoundError) return body(404, 'not_found', 'parking session not found');
   if (err instanceof WorkflowUpdateFailedError) return body(422, 'unprocessable', updateRejection(err));

@@ -7,7 +7,10 @@ import { createApp } from './app';
 
 /** Starts the API on config.PORT (0 for a free port); returns the server and its base URL. */
 export async function startApi(config: Config): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
-  const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, {
+    rpcMs: config.TEMPORAL_RPC_TIMEOUT_MS,
+    waitMs: config.TEMPORAL_WAIT_TIMEOUT_MS,
+  });
   const providers = createProviderClients(config);
   const app = createApp({
     config,

@@ -3,9 +3,14 @@ import { SessionModel } from '../db/models';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
 import { badRequest, notFound } from './errors';
+import { isIdText } from './schemas/ids';
+import { isTemporalUnavailable } from '../temporal/unavailable';
+
+/** State of an allocated session row whose workflow never started: never listed, never answered. */
+export const ABANDONED = 'abandoned';
 
 export function parseSessionId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw)) throw badRequest(`parking session id must be a positive integer, got "${raw}"`);
+  if (!isIdText(raw)) throw badRequest(`parking session id must be a positive integer, got "${raw}"`);
   return Number(raw);
 }
 
@@ -35,7 +40,8 @@ async function queryWithRetry(temporal: Client, sessionId: number): Promise<Sess
     try {
       return await handle.query(sessionViewQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError || attempt >= 20) throw err;
+      // Only a workflow that has not run its first task yet is worth asking again; an outage is answered at once.
+      if (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || attempt >= 20) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

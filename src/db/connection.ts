@@ -1,9 +1,14 @@
 import mongoose from 'mongoose';
 
-/** One mongoose connection per process. Works on MongoDB and on FerretDB (no transactions are used). */
-export async function connectDb(uri: string): Promise<typeof mongoose> {
+/**
+ * One mongoose connection per process. Works on MongoDB and on FerretDB (no transactions are used).
+ * `timeoutMs` bounds how long an operation waits for a reachable server, also while mongoose buffers
+ * commands during a reconnect: a dead database fails requests within seconds instead of hanging them.
+ */
+export async function connectDb(uri: string, timeoutMs = 3000): Promise<typeof mongoose> {
   mongoose.set('strictQuery', true);
-  await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, autoIndex: true });
+  mongoose.set('bufferTimeoutMS', timeoutMs);
+  await mongoose.connect(uri, { serverSelectionTimeoutMS: timeoutMs, autoIndex: true });
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   return mongoose;
 }
@@ -26,4 +31,23 @@ export async function pingDb(): Promise<boolean> {
 /** E11000: the unique index said no. Used for idempotent inserts and id allocation. */
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+const UNREACHABLE = new Set([
+  'MongooseServerSelectionError',
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+]);
+
+/** The database could not be reached (as opposed to refusing a query): callers answer 503 and retry later. */
+export function isDbUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  if (typeof name === 'string' && UNREACHABLE.has(name)) return true;
+  // Mongoose buffers commands while disconnected and gives up with a plain MongooseError.
+  return name === 'MongooseError' && typeof message === 'string' && /buffering timed out|client must be connected/i.test(message);
 }

@@ -50,3 +50,14 @@ export function hasAtMost2Decimals(value: MoneyInput): boolean {
 
 export const CURRENCIES = ['RON', 'USD', 'EUR', 'NOK', 'SEK', 'DKK'] as const;
 export type Currency = (typeof CURRENCIES)[number];
+
+/**
+ * The one accepted spelling of an amount on input: ASCII digits, at most 2 decimals, nothing else — no sign,
+ * exponent, whitespace, "NaN"/"Infinity" or non-ASCII digits. At most 12 integer digits, so every accepted
+ * amount is exact in Decimal and fits any provider.
+ */
+const AMOUNT_STRING = /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/;
+
+export function isAmountString(value: unknown): value is string {
+  return typeof value === 'string' && AMOUNT_STRING.test(value);
+}

@@ -1,5 +1,6 @@
 import { LedgerModel, ParkingModel } from '../../src/db/models';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
+import { finalizedSession as finalizedSessionOf, payWithCard } from '../helpers/card-flow';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
@@ -12,29 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.stop());
 
-/** Start, enter and finalize a session at a parking; returns its id and the finalize body. */
-async function finalizedSession(parkingId: number, entranceMac: string) {
-  const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
-  const id: number = start.body.parking_session.id;
-  await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'entrance', mac_address: entranceMac } });
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'entered' } });
-  await eventually(() => session(id), (r) => r.body.parking_session.state === 'active');
-  const fin = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
-  expect(fin.status).toBe(201);
-  return { id, fin: fin.body };
-}
-
-/** Opens the pay_url like the WebView does and submits the provider's card form. */
-async function payWithCard(payUrl: string, card: Record<string, string>) {
-  const pay = await http('GET', payUrl);
-  expect(pay.status).toBe(303);
-  const cardPage = await http('GET', pay.location!);
-  expect(cardPage.status).toBe(200);
-  for (const field of ['card_number', 'exp_month', 'exp_year', 'cvv', 'name']) expect(cardPage.text).toContain(`name="${field}"`);
-  const submit = await http('POST', pay.location!, { form: { name: 'Demo Driver', ...card } });
-  expect([302, 303]).toContain(submit.status);
-  return submit.location!;
-}
+const finalizedSession = (parkingId: number, entranceMac: string) => finalizedSessionOf(s, parkingId, entranceMac);
 
 test('Netopia: expired card declined, the next finalize gives a fresh attempt for the same amount, then paid once, exit, closed', async () => {
   const { id, fin } = await finalizedSession(189, '76:86:BB:DE:65:01');

@@ -51,7 +51,7 @@ export async function startStack(
   const { worker, close: closeWorker } = await buildWorker(config);
   const running = worker.run();
   const api = await startApi(config);
-  const temporal = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
   return {
     config,
     api: config.PUBLIC_BASE_URL,
@@ -78,8 +78,8 @@ export async function startStack(
 export async function http(
   method: string,
   url: string,
-  opts: { token?: string; body?: unknown; headers?: Record<string, string>; form?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; text: string; location: string | null }> {
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; form?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ status: number; body: any; text: string; location: string | null; headers: Headers }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
@@ -90,7 +90,9 @@ export async function http(
     headers['content-type'] = 'application/json';
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   }
-  const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+  // timeoutMs: the answer must come within this bound (fail-fast contracts); the fetch aborts after it.
+  const signal = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
+  const res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
   const text = await res.text();
   let json: unknown;
   try {
@@ -98,7 +100,7 @@ export async function http(
   } catch {
     json = undefined;
   }
-  return { status: res.status, body: json, text, location: res.headers.get('location') };
+  return { status: res.status, body: json, text, location: res.headers.get('location'), headers: res.headers };
 }
 
 /** Polls until the check passes (workflows react to signals asynchronously). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { IntegerId } from '../schemas/ids';
 
-const id = z.coerce.number().int().positive();
+const id = IntegerId;
 
 export const StartBarrierSession = z.object({ secured_parking_id: id });
 export const StartAnprSession = z.object({

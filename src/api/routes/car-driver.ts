@@ -18,7 +18,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
 import { payUrl } from '../pay-link';
 import { parkingSessionDetails, seedParkingSession, seedSmartKey } from '../presenters';
-import { loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 
 const driverOf = (req: Request) => req.driverId as string;
@@ -36,6 +36,17 @@ async function allocateSession(driverId: string, parkingId: number, kind: string
     }
   }
   throw new Error('could not allocate a session id');
+}
+
+/**
+ * The workflow did not start: the allocated row must not show up as a session. It is marked rather than
+ * deleted so its id is never handed out again; should the start have reached the server after all, the
+ * workflow's first projection overwrites the mark (only rows without a view are touched).
+ */
+async function abandonAllocation(sessionId: number): Promise<void> {
+  await SessionModel.updateOne({ sessionId, view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
+    console.error(`[api] could not mark session row ${sessionId} abandoned:`, err),
+  );
 }
 
 export function carDriverRoutes(deps: ApiDeps): Router {
@@ -97,12 +108,17 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       input = { driverId, kind: 'barrier', parking: toParkingSnapshot(parking), createdAt: new Date().toISOString(), settings };
     }
     const sessionId = await allocateSession(driverId, input.parking.id, input.kind);
-    await temporal.workflow.start('parkingSession', {
-      workflowId: sessionWorkflowId(sessionId),
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      args: [{ ...input, sessionId }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
+    try {
+      await temporal.workflow.start('parkingSession', {
+        workflowId: sessionWorkflowId(sessionId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ ...input, sessionId }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      await abandonAllocation(sessionId);
+      throw err;
+    }
     let view = await loadSession(temporal, sessionId, driverId);
     // ANPR sessions become active once Autopay confirms connect_parking (an activity): wait briefly for it.
     for (let i = 0; input.kind === 'anpr' && view.state === 'entering' && i < 50; i++) {

@@ -4,6 +4,7 @@ import { SessionModel } from '../../db/models';
 import { findParking } from '../../db/parking-snapshot';
 import { gateEventSignal } from '../../../workflows/messages';
 import { requireGate } from '../auth';
+import { IntegerId } from '../schemas/ids';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
 import { loadSession, sessionHandle } from '../sessions';
@@ -17,7 +18,7 @@ const GateEventBody = z
     mac_address: mac.optional(),
     access_command: z.string().regex(/^[0-9a-f]{32}$/, 'must be the 32-character access command of a smart key').optional(),
     // ... a back office may name the session directly.
-    parking_session_id: z.coerce.number().int().positive().optional(),
+    parking_session_id: IntegerId.optional(),
   })
   .refine((b) => b.parking_session_id !== undefined || (b.mac_address && b.access_command), {
     message: 'give mac_address and access_command (or parking_session_id)',

@@ -1,29 +1,25 @@
 import { Router } from 'express';
-import { WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { SessionModel } from '../../db/models';
-import { hasAtMost2Decimals } from '../../domain/money';
-import { refundWorkflowId } from '../../temporal/ids';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
 import { badRequest, unprocessable, zodDetails } from '../errors';
+import { answerRefund, priorRefundRequest, runRefund } from '../refunds';
+import { PositiveAmountString } from '../schemas/amount';
+import { IdText } from '../schemas/ids';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
 
 const RefundBody = z.object({
-  amount: z
-    .string()
-    .regex(/^\d+(\.\d{1,2})?$/, 'amount must be a decimal string with at most 2 decimals, e.g. "2.50"')
-    .refine(hasAtMost2Decimals)
-    .optional(),
+  amount: PositiveAmountString.optional(),
   request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'request_id: 1-40 letters, digits, _ or -'),
   reason: z.string().max(200).default('ops refund'),
 });
 
 const SearchQuery = z.object({
-  state: z.string().optional(),
-  parking_id: z.coerce.number().int().optional(),
-  plate: z.string().optional(),
+  state: z.string().max(40).optional(),
+  parking_id: IdText.optional(),
+  plate: z.string().max(20).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
@@ -40,7 +36,8 @@ export function opsRoutes(deps: ApiDeps): Router {
     if (q.data.state) filter.state = q.data.state;
     if (q.data.parking_id) filter.parkingId = q.data.parking_id;
     if (q.data.plate) filter.plate = q.data.plate.toUpperCase();
-    const rows = await SessionModel.find(filter).sort({ sessionId: -1 }).limit(q.data.limit).lean();
+    // Rows without a view are ids allocated for a workflow that has not projected yet (or never started).
+    const rows = await SessionModel.find({ ...filter, view: { $ne: null } }).sort({ sessionId: -1 }).limit(q.data.limit).lean();
     res.json({ sessions: rows.map((row) => row.view as SessionView) });
   });
 
@@ -70,37 +67,16 @@ export function opsRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const body = RefundBody.safeParse(req.body);
     if (!body.success) throw badRequest('invalid refund', zodDetails(body.error));
-    const view = await loadSession(temporal, id);
-    if (view.paymentStatus !== 'paid' || view.paidVia !== 'card') throw unprocessable(`parking session ${id} has no card payment to refund`);
-    try {
-      const result = await temporal.workflow.execute('sessionRefund', {
-        workflowId: refundWorkflowId(id, body.data.request_id),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ sessionId: id, requestId: body.data.request_id, amount: body.data.amount ?? null, reason: body.data.reason }],
-        // The same request id again returns the first refund's result instead of refunding twice.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-      res.status(201).json({ refund: { session_id: id, request_id: body.data.request_id, ...result } });
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) throw unprocessable(rootMessage(err));
-      if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
-        const result = await temporal.workflow.getHandle(refundWorkflowId(id, body.data.request_id)).result();
-        return res.status(200).json({ refund: { session_id: id, request_id: body.data.request_id, ...result } });
-      }
-      throw err;
+    const cmd = { sessionId: id, requestId: body.data.request_id, amount: body.data.amount, reason: body.data.reason };
+    // A known request_id is answered from its record, whatever the session's state is by now.
+    const prior = await priorRefundRequest(cmd);
+    if (prior?.outcome) return answerRefund(res, cmd, prior.outcome, true);
+    if (!prior) {
+      const view = await loadSession(temporal, id);
+      if (view.paymentStatus !== 'paid' || view.paidVia !== 'card') throw unprocessable(`parking session ${id} has no card payment to refund`);
     }
+    answerRefund(res, cmd, await runRefund(temporal, config.TEMPORAL_TASK_QUEUE, cmd), prior !== null);
   });
 
   return r;
-}
-
-function rootMessage(err: Error): string {
-  let e: unknown = err;
-  let message = err.message;
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) {
-    e = (e as { cause: unknown }).cause;
-    message = (e as Error).message ?? message;
-  }
-  return message;
 }

@@ -5,3 +5,4 @@ export { LedgerModel } from './ledger';
 export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';
 export { AgreementModel } from './agreement';
+export { RefundRequestModel } from './refund-request';
