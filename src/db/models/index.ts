@@ -5,3 +5,5 @@ export { LedgerModel } from './ledger';
 export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';
 export { AgreementModel } from './agreement';
+export { GateModel } from './gate';
+export { OpsUserModel, OpsAuditModel } from './ops-user';
