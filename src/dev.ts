@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from './config';
+import { assertSandbox, loadConfig } from './config';
 import { connectDb, disconnectDb } from './db/connection';
 import { seedDemoData } from './db/seed';
 import { startApi } from './api/server';
@@ -20,6 +20,7 @@ const children: RunningServer[] = [];
 async function main(): Promise<void> {
   const startServers = { temporal: !process.env.TEMPORAL_ADDRESS, mongo: !process.env.MONGODB_URI };
   const config = loadConfig();
+  assertSandbox(config, '`npm start` (demo data, provider sandboxes)');
   const dataDir = path.join(ROOT, '.data');
 
   if (startServers.temporal || startServers.mongo) {

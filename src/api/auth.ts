@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import { AccessTokenModel } from '../db/models';
-import { safeEqual, sha256Hex } from '../security/constant-time';
+import { tokenExpiry } from '../db/credentials';
+import { AccessTokenModel, GateModel, OpsUserModel } from '../db/models';
+import { sha256Hex } from '../security/constant-time';
 import { unauthorized } from './errors';
 
 export function bearerToken(req: Request): string | null {
@@ -9,32 +10,65 @@ export function bearerToken(req: Request): string | null {
   return m ? m[1] : null;
 }
 
+export interface AuthenticatedGate {
+  id: string;
+  parkingId: number;
+  direction: 'entrance' | 'exit';
+  macAddress: string;
+}
+
 declare module 'express-serve-static-core' {
   interface Request {
     driverId?: string;
+    /** The ops person behind the token (audit trail). */
+    opsUser?: string;
+    gate?: AuthenticatedGate;
     /** The exact bytes received, for signature checks (Netopia JWT sub, Vipps HMAC). */
     rawBody?: Buffer;
   }
 }
 
-/** Drivers: `Authorization: Bearer <token>`; tokens are stored as SHA-256 hashes and looked up by hash. */
+/** Rows written before tokens had an expiry count from their creation with this TTL. */
+const LEGACY_TOKEN_TTL_DAYS = 90;
+
+/**
+ * The driver a Bearer token belongs to, or why it does not work. Tokens are random and stored as SHA-256
+ * hashes, so they are looked up by hash (equality on a hash of a 256-bit secret leaks nothing useful).
+ */
+export async function driverForToken(token: string): Promise<{ driverId: string } | { refused: string }> {
+  const found = await AccessTokenModel.findOne({ tokenHash: sha256Hex(token) }).lean();
+  if (!found) return { refused: 'invalid access token' };
+  if (found.revokedAt) return { refused: 'access token revoked' };
+  if (tokenExpiry(found, LEGACY_TOKEN_TTL_DAYS).getTime() <= Date.now()) return { refused: 'access token expired' };
+  return { driverId: found.driverId };
+}
+
+/** Drivers: `Authorization: Bearer <token>`, unexpired and not revoked. */
 export const requireDriver: RequestHandler = async (req, _res, next) => {
   const token = bearerToken(req);
   if (!token) throw unauthorized('missing Bearer access token');
-  const found = await AccessTokenModel.findOne({ tokenHash: sha256Hex(token) }).lean();
-  if (!found) throw unauthorized('invalid access token');
+  const found = await driverForToken(token);
+  if ('refused' in found) throw unauthorized(found.refused);
   req.driverId = found.driverId;
   next();
 };
 
-/** A fixed shared secret in a header, compared in constant time. */
-export function requireSecret(read: (req: Request) => string | null, secret: string, what: string): RequestHandler {
-  return (req, _res, next) => {
-    const presented = read(req);
-    if (!presented || !safeEqual(presented, secret)) throw unauthorized(`missing or invalid ${what}`);
-    next();
-  };
-}
+/** Ops: a per-person Bearer token; the person's name is kept on the request for the audit trail. */
+export const requireOps: RequestHandler = async (req, _res, next) => {
+  const token = bearerToken(req);
+  if (!token) throw unauthorized('missing or invalid ops token');
+  const user = await OpsUserModel.findOne({ tokenHash: sha256Hex(token), active: true }, { name: 1 }).lean();
+  if (!user) throw unauthorized('missing or invalid ops token');
+  req.opsUser = user.name;
+  next();
+};
 
-export const requireOps = (opsToken: string) => requireSecret(bearerToken, opsToken, 'ops token');
-export const requireGate = (gateKey: string) => requireSecret((req) => req.get('x-api-key') ?? null, gateKey, 'gate API key');
+/** Gate controllers: `X-API-Key`, one key per gate, bound to its parking, direction and MAC address. */
+export const requireGate: RequestHandler = async (req, _res, next) => {
+  const key = req.get('x-api-key');
+  if (!key) throw unauthorized('missing or invalid gate API key');
+  const gate = await GateModel.findOne({ keyHash: sha256Hex(key), active: true }).lean();
+  if (!gate) throw unauthorized('missing or invalid gate API key');
+  req.gate = { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+  next();
+};

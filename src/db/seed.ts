@@ -1,80 +1,31 @@
-import { sha256Hex } from '../security/constant-time';
-import type { Config } from '../config';
-import { AccessTokenModel, DriverModel, FleetModel, OperatorModel, ParkingModel } from './models';
+import { assertSandbox, type Config } from '../config';
+import { hashPassword } from '../security/password';
+import { createGate, createOpsUser, issueDriverToken } from './credentials';
+import { DEMO_OPS_USER, DEMO_PARKINGS, demoGateKey, type Direction } from './demo-data';
+import { DriverModel, FleetModel, OperatorModel, ParkingModel } from './models';
 
-/** Demo reference data (DESIGN.md "Demo data"); idempotent: upserts by natural key. */
+/** Demo reference data and credentials, sandbox only; idempotent: upserts by natural key. */
 export async function seedDemoData(config: Config): Promise<void> {
-  const parkings = [
-    {
-      id: 187,
-      name: 'Secured P 1',
-      description: 'Barrier parking in the city centre',
-      currency: 'RON',
-      accessPoints: [
-        { macAddress: '76:86:BB:DE:63:AD', direction: 'entrance', name: 'Entrance' },
-        { macAddress: '76:86:BB:DE:63:AE', direction: 'exit', name: 'Exit' },
-      ],
-      tariff: { graceMinutes: 15, intervalMinutes: 60, pricePerInterval: '5.00', dailyCap: '40.00' },
-      timeZone: 'Europe/Bucharest',
-      vatPercent: '21',
-      cardProvider: 'netopia',
-    },
-    {
-      id: 188,
-      name: 'EPX Garage',
-      description: 'Garage paid by card through EPX',
-      currency: 'USD',
-      accessPoints: [
-        { macAddress: '76:86:BB:DE:64:01', direction: 'entrance', name: 'Entrance' },
-        { macAddress: '76:86:BB:DE:64:02', direction: 'exit', name: 'Exit' },
-      ],
-      tariff: { graceMinutes: 10, intervalMinutes: 30, pricePerInterval: '2.50', dailyCap: '25.00' },
-      timeZone: 'America/New_York',
-      vatPercent: '0',
-      cardProvider: 'epx',
-    },
-    {
-      id: 189,
-      name: 'Fast demo parking',
-      description: 'No grace period, 0.10 per started minute: prices show up within a minute',
-      currency: 'RON',
-      accessPoints: [
-        { macAddress: '76:86:BB:DE:65:01', direction: 'entrance', name: 'Entrance' },
-        { macAddress: '76:86:BB:DE:65:02', direction: 'exit', name: 'Exit' },
-      ],
-      tariff: { graceMinutes: 0, intervalMinutes: 1, pricePerInterval: '0.10', dailyCap: null },
-      timeZone: 'Europe/Bucharest',
-      vatPercent: '21',
-      cardProvider: 'netopia',
-    },
-    {
-      id: 190,
-      name: 'Autopay area1',
-      description: 'Camera (ANPR) parking operated through Autopay',
-      currency: 'NOK',
-      accessPoints: [],
-      tariff: { graceMinutes: 0, intervalMinutes: 60, pricePerInterval: '30.00', dailyCap: null },
-      timeZone: 'Europe/Oslo',
-      vatPercent: '25',
-      cardProvider: 'netopia',
-      anpr: { areaCode: 'area1', operatorId: 'demo-operator' },
-    },
-  ];
-  for (const p of parkings) await ParkingModel.updateOne({ id: p.id }, { $set: p }, { upsert: true });
+  assertSandbox(config, 'seeding demo data');
+  for (const p of DEMO_PARKINGS) {
+    await ParkingModel.updateOne({ id: p.id }, { $set: p }, { upsert: true });
+    for (const ap of p.accessPoints) {
+      const direction = ap.direction as Direction;
+      await createGate({ id: `demo-${p.id}-${direction}`, parkingId: p.id, direction, macAddress: ap.macAddress }, demoGateKey(config, p.id, direction));
+    }
+  }
+  await createOpsUser(DEMO_OPS_USER, config.OPS_API_TOKEN);
 
   await DriverModel.updateOne(
     { id: 'demo-driver' },
     { $set: { name: 'Demo Driver', phoneNumber: '4791234567', vehicles: [{ plate: '123ABC', plateIssuer: 'NOR' }] } },
     { upsert: true },
   );
-  await AccessTokenModel.updateOne(
-    { tokenHash: sha256Hex(config.DEMO_DRIVER_TOKEN) },
-    { $set: { driverId: 'demo-driver', label: 'demo' } },
-    { upsert: true },
-  );
+  // Each seed (start) renews the demo token's expiry; a revocation by ops stays.
+  await issueDriverToken('demo-driver', 'demo', config.DRIVER_TOKEN_TTL_DAYS, config.DEMO_DRIVER_TOKEN);
   await OperatorModel.updateOne(
     { id: 'demo-operator' },
-    { $set: { name: 'Demo operator', callbackAuth: { method: config.DEMO_AUTOPAY_CALLBACK_AUTH, secretHash: sha256Hex(config.DEMO_AUTOPAY_CALLBACK_SECRET) } } },
+    { $set: { name: 'Demo operator', callbackAuth: { method: config.DEMO_AUTOPAY_CALLBACK_AUTH, secretHash: await hashPassword(config.DEMO_AUTOPAY_CALLBACK_SECRET) } } },
     { upsert: true },
   );
   await FleetModel.updateOne(
@@ -83,7 +34,7 @@ export async function seedDemoData(config: Config): Promise<void> {
       $set: {
         name: 'Demo fleet',
         username: config.DEMO_EASYPARK_USERNAME,
-        passwordHash: sha256Hex(config.DEMO_EASYPARK_PASSWORD),
+        passwordHash: await hashPassword(config.DEMO_EASYPARK_PASSWORD),
         currency: 'SEK',
         rebillDrivers: true,
       },

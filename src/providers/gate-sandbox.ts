@@ -11,19 +11,21 @@ const PassBody = z.object({
 
 /**
  * A simulated barrier: `POST /gate/_pass` is a car passing a gate with its smart key's access command; the gate
- * controller then reports it to our API with its X-API-Key, as a real one would. Lets a session run without hardware.
+ * controller then reports it to our API with its own X-API-Key (one per gate), as a real one would. Lets a session run without hardware.
  */
-export function createGateSandbox(ctx: SandboxContext, opts: { gateApiKey: string }) {
+export function createGateSandbox(ctx: SandboxContext, opts: { gateKeyFor: (macAddress: string) => string | null }) {
   const router = Router();
   router.use(express.json());
   const passes: Array<{ at: string; mac_address: string; event: string; status: number }> = [];
   router.post('/_pass', async (req, res) => {
     const parsed = PassBody.safeParse(req.body);
     if (!parsed.success) return res.status(400).json({ error: 'mac_address and access_command are required' });
+    const key = opts.gateKeyFor(parsed.data.mac_address);
+    if (!key) return res.status(404).json({ error: `no demo gate has MAC address ${parsed.data.mac_address}` });
     const reply = await httpRequest({
       method: 'POST',
       url: `${ctx.apiBaseUrl}/api/gates/events`,
-      headers: { 'x-api-key': opts.gateApiKey },
+      headers: { 'x-api-key': key },
       body: { ...parsed.data, occurred_at: new Date().toISOString() },
       retries: 2,
     });

@@ -4,6 +4,7 @@ import { createAutopaySandbox } from './autopay/sandbox';
 import type { CallbackAuth } from './autopay/inbound';
 import { createEasyParkSandbox } from './easypark/sandbox';
 import { createEpxSandbox } from './epx/sandbox';
+import { demoGateKeyForMac } from '../db/demo-data';
 import { createGateSandbox } from './gate-sandbox';
 import type { NetopiaKeyPair } from './netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
@@ -68,7 +69,7 @@ export function createSandboxApp(config: Config, log: (m: string) => void = () =
   });
   const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD });
 
-  const gate = createGateSandbox(ctx, { gateApiKey: config.DEMO_GATE_API_KEY });
+  const gate = createGateSandbox(ctx, { gateKeyFor: (mac) => demoGateKeyForMac(config, mac) });
 
   const app: Express = express();
   app.disable('x-powered-by');

@@ -1,8 +1,9 @@
 // The provider sandboxes as their own process (docker compose); `npm start` runs them in-process.
-import { loadConfig } from '../config';
+import { assertSandbox, loadConfig } from '../config';
 import { createSandboxApp } from './sandbox-app';
 
 const config = loadConfig();
+assertSandbox(config, 'the provider sandbox');
 const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
 const server = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0', () => {
   console.log(`[sandbox] provider sandboxes on ${config.SANDBOX_BASE_URL}`);

@@ -1,5 +1,5 @@
 import { OperatorModel } from '../../src/db/models';
-import { sha256Hex } from '../../src/security/constant-time';
+import { hashPassword } from '../../src/security/password';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
@@ -59,18 +59,18 @@ test('callback authentication: basic, token and API key per operator; wrong or m
   expect(wrong.body.error_id).toBe('authentication_error');
   expect((await http('POST', url, { body })).status).toBe(401);
 
-  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'token', secretHash: sha256Hex('tok-123456789') } } });
+  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'token', secretHash: await hashPassword('tok-123456789') } } });
   expect((await http('POST', url, { headers: { authorization: 'tok-wrong' }, body })).status).toBe(401);
-  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'api_key', secretHash: sha256Hex('key-123456789') } } });
+  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'api_key', secretHash: await hashPassword('key-123456789') } } });
   expect((await http('POST', url, { headers: { authorization: 'tok-123456789' }, body })).status).toBe(401);
   const ok = await http('POST', url, { headers: { 'x-api-key': 'key-123456789' }, body });
   expect(ok.status).toBe(200);
   await eventually(() => session(id), (r) => r.body.parking_session.state === 'cancelled');
-  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'token', secretHash: sha256Hex('tok-123456789') } } });
+  await OperatorModel.updateOne({ id: 'demo-operator' }, { $set: { callbackAuth: { method: 'token', secretHash: await hashPassword('tok-123456789') } } });
   expect((await http('POST', url, { headers: { authorization: 'Bearer tok-123456789' }, body })).status).toBe(200);
   await OperatorModel.updateOne(
     { id: 'demo-operator' },
-    { $set: { callbackAuth: { method: 'basic', secretHash: sha256Hex(s.config.DEMO_AUTOPAY_CALLBACK_SECRET) } } },
+    { $set: { callbackAuth: { method: 'basic', secretHash: await hashPassword(s.config.DEMO_AUTOPAY_CALLBACK_SECRET) } } },
   );
 });
 

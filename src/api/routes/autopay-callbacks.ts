@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { OperatorModel } from '../../db/models';
 import { autopayErrorBody } from '../../providers/autopay/errors';
 import { parseAutopayCancelCallback, parseAutopaySuccessCallback } from '../../providers/autopay/inbound';
-import { safeEqual, sha256Hex } from '../../security/constant-time';
+import { verifyPassword } from '../../security/password';
 import { autopayCancelledSignal, autopayEndedSignal } from '../../../workflows/messages';
 import type { ApiDeps } from '../deps';
 import { recordInbound } from '../inbox';
@@ -21,15 +21,16 @@ function presented(req: Request, method: Method): string | null {
 }
 
 /**
- * The operator whose configured callback credentials match (secrets are stored hashed; compared in
- * constant time). Autopay calls the same two URLs for every operator we serve.
+ * The operator whose configured callback credentials match (secrets are stored as salted scrypt hashes;
+ * every operator is checked, so the time taken does not tell which one matched). Autopay calls the same two
+ * URLs for every operator we serve.
  */
 async function authenticatedOperator(req: Request): Promise<string | null> {
   const operators = await OperatorModel.find({}).lean();
   let match: string | null = null;
   for (const op of operators) {
     const value = presented(req, op.callbackAuth!.method as Method);
-    if (value !== null && safeEqual(sha256Hex(value), op.callbackAuth!.secretHash)) match = op.id;
+    if (value !== null && (await verifyPassword(value, op.callbackAuth!.secretHash))) match = op.id;
   }
   return match;
 }

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { isDuplicateKey } from '../../db/connection';
 import { FleetModel, WebhookInboxModel } from '../../db/models';
 import { parseEasyParkDate, parseParkingTransaction } from '../../providers/easypark/wire';
-import { safeEqual, sha256Hex } from '../../security/constant-time';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../security/password';
 import { easyParkWorkflowId } from '../../temporal/ids';
 import type { FleetSessionInput, fleetSession } from '../../../workflows/fleet-session';
 import type { ApiDeps } from '../deps';
@@ -16,8 +16,6 @@ import { ApiError, badRequest, unauthorized } from '../errors';
  */
 
 const REALM = 'Basic realm="easypark-fleet", charset="UTF-8"';
-// Compared against when the username is unknown, so both failure paths do the same work.
-const NO_FLEET_HASH = sha256Hex('no such fleet');
 
 const unavailable = (what: string, err: unknown) => {
   console.error(`[easypark] ${what} unavailable, answering 503 so EasyPark retries:`, err);
@@ -43,7 +41,8 @@ async function authenticateFleet(req: Request, res: Response): Promise<{ id: str
       throw unavailable('database', err);
     }
   }
-  const ok = safeEqual(sha256Hex(creds?.password ?? ''), fleet?.passwordHash ?? NO_FLEET_HASH) && creds !== null && fleet !== null;
+  // An unknown username is verified against a dummy hash, so both failure paths do the same scrypt work.
+  const ok = (await verifyPassword(creds?.password ?? '', fleet?.passwordHash ?? DUMMY_PASSWORD_HASH)) && creds !== null && fleet !== null;
   if (!ok) {
     res.set('WWW-Authenticate', REALM);
     throw unauthorized('invalid EasyPark Fleet credentials');

@@ -6,7 +6,7 @@ import { gateEventSignal } from '../../../workflows/messages';
 import { requireGate } from '../auth';
 import { IntegerId } from '../schemas/ids';
 import type { ApiDeps } from '../deps';
-import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { ApiError, badRequest, notFound, zodDetails } from '../errors';
 import { loadSession, sessionHandle } from '../sessions';
 
 const mac = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'must be a MAC address like 76:86:BB:DE:63:AD');
@@ -14,15 +14,18 @@ const GateEventBody = z
   .object({
     event: z.enum(['entered', 'exited']),
     occurred_at: z.iso.datetime({ offset: true }).optional(),
-    // A gate knows its own MAC address and the access command the car presented ...
-    mac_address: mac.optional(),
+    // Every event carries the gate's own MAC address, checked against the gate its key belongs to ...
+    mac_address: mac,
+    // ... and the access command the car presented, or the session id.
     access_command: z.string().regex(/^[0-9a-f]{32}$/, 'must be the 32-character access command of a smart key').optional(),
-    // ... a back office may name the session directly.
     parking_session_id: IntegerId.optional(),
   })
-  .refine((b) => b.parking_session_id !== undefined || (b.mac_address && b.access_command), {
-    message: 'give mac_address and access_command (or parking_session_id)',
+  .refine((b) => b.parking_session_id !== undefined || b.access_command, {
+    message: 'give access_command (or parking_session_id)',
+    path: ['access_command'],
   });
+
+const forbidden = (message: string) => new ApiError(403, 'gate_mismatch', message);
 
 /** The session whose smart key carries this access command (read model; the workflow then decides). */
 async function sessionByAccessCommand(command: string): Promise<number | null> {
@@ -30,21 +33,28 @@ async function sessionByAccessCommand(command: string): Promise<number | null> {
   return row?.sessionId ?? null;
 }
 
-/** Gate controllers confirm that a car really passed the barrier; the workflow decides what it means. */
+/**
+ * Gate controllers confirm that a car really passed the barrier; the workflow decides what it means. A gate's key
+ * is bound to one access point: the event's MAC, direction and session's parking must all be that gate's.
+ */
 export function gateRoutes(deps: ApiDeps): Router {
   const r = Router();
-  r.post('/api/gates/events', requireGate(deps.config.DEMO_GATE_API_KEY), async (req, res) => {
+  r.post('/api/gates/events', requireGate, async (req, res) => {
+    const gate = req.gate!;
     const parsed = GateEventBody.safeParse(req.body);
     if (!parsed.success) throw badRequest('invalid gate event', zodDetails(parsed.error));
     const body = parsed.data;
+    const direction = body.event === 'entered' ? 'entrance' : 'exit';
+    if (body.mac_address.toUpperCase() !== gate.macAddress) throw forbidden(`this API key belongs to gate ${gate.macAddress}, not ${body.mac_address}`);
+    if (direction !== gate.direction) throw forbidden(`gate ${gate.macAddress} is an ${gate.direction} gate and cannot report "${body.event}"`);
     const id = body.parking_session_id ?? (await sessionByAccessCommand(body.access_command!));
     if (id === null) throw notFound('no parking session has this access command');
     const view = await loadSession(deps.temporal, id);
-    const direction = body.event === 'entered' ? 'entrance' : 'exit';
-    if (body.mac_address) {
-      const parking = await findParking(view.parkingId);
-      const known = parking?.accessPoints?.some((p) => p.direction === direction && p.macAddress.toUpperCase() === body.mac_address!.toUpperCase());
-      if (!known) throw unprocessable(`${body.mac_address} is not an ${direction} access point of parking ${view.parkingId}`);
+    // Another parking's session looks the same as an unknown one: a gate learns nothing about other parkings.
+    if (view.parkingId !== gate.parkingId) throw notFound(`parking session ${id} not found at parking ${gate.parkingId}`);
+    const parking = await findParking(view.parkingId);
+    if (!parking?.accessPoints?.some((p) => p.direction === direction && p.macAddress.toUpperCase() === gate.macAddress)) {
+      throw forbidden(`${gate.macAddress} is no longer an ${direction} access point of parking ${view.parkingId}`);
     }
     await sessionHandle(deps.temporal, id).signal(gateEventSignal, {
       direction,

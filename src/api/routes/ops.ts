@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { SessionModel } from '../../db/models';
+import { AccessTokenModel, OpsAuditModel, SessionModel } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
+import { audited } from '../audit';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
-import { badRequest, unprocessable, zodDetails } from '../errors';
+import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
 import { answerRefund, priorRefundRequest, runRefund } from '../refunds';
 import { PositiveAmountString } from '../schemas/amount';
 import { IdText } from '../schemas/ids';
@@ -23,11 +24,22 @@ const SearchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-/** Operations: find sessions, cancel, manual stop (Autopay), refund. Ops Bearer token. */
+const RevokeBody = z.object({
+  // One token (the id from the token list) or, without it, every token of the driver.
+  token_id: z.string().regex(/^[0-9a-f]{24}$/, 'token_id: the id from GET /api/ops/drivers/:driverId/tokens').optional(),
+  reason: z.string().max(200).default('revoked by ops'),
+});
+const DriverIdParam = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'driver id: 1-100 letters, digits, . _ : or -');
+const AuditQuery = z.object({ target: z.string().max(120).optional(), actor: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+/**
+ * Operations: find sessions, cancel, manual stop (Autopay), refund, driver token revocation, the audit trail.
+ * Per-person ops Bearer tokens; every state-changing action is recorded with the person's name.
+ */
 export function opsRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { temporal, config } = deps;
-  r.use('/api/ops', requireOps(config.OPS_API_TOKEN));
+  r.use('/api/ops', requireOps);
 
   r.get('/api/ops/sessions', async (req, res) => {
     const q = SearchQuery.safeParse(req.query);
@@ -49,7 +61,11 @@ export function opsRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     await loadSession(temporal, id);
     const reason = typeof req.body?.reason === 'string' ? req.body.reason.slice(0, 200) : 'cancelled by ops';
-    res.json({ session: await sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] }) });
+    const session = await audited(req, 'session_cancel', `session:${id}`, { reason }, () =>
+      // The person's name also goes into the workflow's history with the reason.
+      sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: `${reason} (by ${req.opsUser})` }] }),
+    );
+    res.json({ session });
   });
 
   r.post('/api/ops/sessions/:id/manual-stop', async (req, res) => {
@@ -57,9 +73,10 @@ export function opsRoutes(deps: ApiDeps): Router {
     const endTime = req.body?.end_time === undefined ? new Date().toISOString() : z.iso.datetime({ offset: true }).safeParse(req.body.end_time);
     if (typeof endTime !== 'string' && !endTime.success) throw badRequest('end_time must be an ISO 8601 date-time');
     await loadSession(temporal, id);
-    const session = await sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, {
-      args: [{ endTime: typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString() }],
-    });
+    const at = typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString();
+    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () =>
+      sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] }),
+    );
     res.status(202).json({ status: 'manual_stop_requested', session });
   });
 
@@ -75,7 +92,46 @@ export function opsRoutes(deps: ApiDeps): Router {
       const view = await loadSession(temporal, id);
       if (view.paymentStatus !== 'paid' || view.paidVia !== 'card') throw unprocessable(`parking session ${id} has no card payment to refund`);
     }
-    answerRefund(res, cmd, await runRefund(temporal, config.TEMPORAL_TASK_QUEUE, cmd), prior !== null);
+    const details = { requestId: cmd.requestId, amount: cmd.amount ?? 'full', reason: cmd.reason };
+    const outcome = await audited(req, 'session_refund', `session:${id}`, details, () => runRefund(temporal, config.TEMPORAL_TASK_QUEUE, cmd));
+    answerRefund(res, cmd, outcome, prior !== null);
+  });
+
+  r.get('/api/ops/drivers/:driverId/tokens', async (req, res) => {
+    const driverId = DriverIdParam.parse(req.params.driverId);
+    const rows = await AccessTokenModel.find({ driverId }).sort({ createdAt: -1 }).limit(200).lean();
+    res.json({
+      tokens: rows.map((t) => ({
+        id: String(t._id),
+        label: t.label,
+        created_at: t.createdAt ?? null,
+        expires_at: t.expiresAt ?? null,
+        revoked_at: t.revokedAt ?? null,
+        revoked_by: t.revokedBy ?? null,
+      })),
+    });
+  });
+
+  r.post('/api/ops/drivers/:driverId/tokens/revoke', async (req, res) => {
+    const driverId = DriverIdParam.parse(req.params.driverId);
+    const body = RevokeBody.safeParse(req.body ?? {});
+    if (!body.success) throw badRequest('invalid revocation', zodDetails(body.error));
+    const filter = { driverId, revokedAt: null, ...(body.data.token_id ? { _id: body.data.token_id } : {}) };
+    const target = body.data.token_id ? `token:${body.data.token_id}` : `driver:${driverId}`;
+    const revoked = await audited(req, 'driver_token_revoke', target, { driverId, reason: body.data.reason }, async () => {
+      if (body.data.token_id && !(await AccessTokenModel.exists({ driverId, _id: body.data.token_id }))) throw notFound(`driver ${driverId} has no token ${body.data.token_id}`);
+      const result = await AccessTokenModel.updateMany(filter, { $set: { revokedAt: new Date(), revokedBy: req.opsUser } });
+      return result.modifiedCount;
+    });
+    res.json({ driver_id: driverId, revoked });
+  });
+
+  r.get('/api/ops/audit', async (req, res) => {
+    const q = AuditQuery.safeParse(req.query);
+    if (!q.success) throw badRequest('invalid query', zodDetails(q.error));
+    const filter = { ...(q.data.target ? { target: q.data.target } : {}), ...(q.data.actor ? { actor: q.data.actor } : {}) };
+    const rows = await OpsAuditModel.find(filter).sort({ at: -1 }).limit(q.data.limit).lean();
+    res.json({ entries: rows.map((a) => ({ at: a.at, actor: a.actor, action: a.action, target: a.target, details: a.details })) });
   });
 
   return r;

@@ -36,7 +36,7 @@ function paidVia(view: unknown): ReportSessionRow['paidVia'] {
 export function reportRoutes(deps: ApiDeps): Router {
   const router = Router();
 
-  router.get('/api/ops/reports/daily', requireOps(deps.config.OPS_API_TOKEN), async (req, res) => {
+  router.get('/api/ops/reports/daily', requireOps, async (req, res) => {
     const { date, format } = dailyQuery.parse(req.query); // ZodError → 400 with the field
     const start = new Date(`${date}T00:00:00Z`);
     const end = new Date(start.getTime() + 86_400_000);

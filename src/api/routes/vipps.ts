@@ -2,7 +2,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { AccessTokenModel, AgreementModel, DriverModel, WebhookInboxModel } from '../../db/models';
+import { issueDriverToken } from '../../db/credentials';
+import { AgreementModel, DriverModel, WebhookInboxModel } from '../../db/models';
 import { isDuplicateKey } from '../../db/connection';
 import { safeEqual, sha256Hex } from '../../security/constant-time';
 import { derivedIdempotencyKey } from '../../providers/vipps/client';
@@ -18,6 +19,7 @@ import {
   chargeEventSignal,
   type VippsAgreementStatusSignal,
 } from '../../../workflows/vipps-billing-messages';
+import { audited } from '../audit';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, notFound } from '../errors';
@@ -168,8 +170,7 @@ export function vippsRoutes(deps: ApiDeps): Router {
       { $setOnInsert: { id: `vipps-${user.sub}`, phoneNumber, name: user.name ?? '' } },
       { upsert: true, returnDocument: 'after' },
     ).lean();
-    const appToken = randomBytes(32).toString('base64url');
-    await AccessTokenModel.create({ tokenHash: sha256Hex(appToken), driverId: driver.id, label: 'vipps-login' });
+    const { token: appToken } = await issueDriverToken(driver.id, 'vipps-login', config.DRIVER_TOKEN_TTL_DAYS);
 
     const ref = signed.sign('agreement-return', driver.id);
     const draft = await vipps.draftAgreement({
@@ -289,15 +290,17 @@ export function vippsRoutes(deps: ApiDeps): Router {
 
   // ---- ops ----------------------------------------------------------------------------------------------
 
-  const ops = requireOps(config.OPS_API_TOKEN);
+  const ops = requireOps;
   r.post('/api/ops/vipps/agreements/:agreementId/bill-now', ops, async (req, res) => {
     const agreementId = AgreementIdParam.parse(req.params.agreementId);
-    try {
-      await billing(agreementId).signal(billNowSignal, { requestedBy: 'ops' });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`no billing workflow for agreement ${agreementId}`);
-      throw err;
-    }
+    await audited(req, 'vipps_bill_now', `agreement:${agreementId}`, {}, async () => {
+      try {
+        await billing(agreementId).signal(billNowSignal, { requestedBy: `ops:${req.opsUser}` });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw notFound(`no billing workflow for agreement ${agreementId}`);
+        throw err;
+      }
+    });
     res.status(202).json({ status: 'accepted', workflowId: vippsBillingWorkflowId(agreementId) });
   });
 

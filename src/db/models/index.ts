@@ -6,3 +6,5 @@ export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';
 export { AgreementModel } from './agreement';
 export { RefundRequestModel } from './refund-request';
+export { GateModel } from './gate';
+export { OpsUserModel, OpsAuditModel } from './ops-user';

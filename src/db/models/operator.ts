@@ -2,7 +2,7 @@ import { Schema, model } from 'mongoose';
 
 /**
  * Autopay operators: how Autopay authenticates to our callbacks for this operator. The secret is stored as
- * a SHA-256 hash (basic: of "user:password"; token / api_key: of the value).
+ * a salted scrypt hash (src/security/password.ts; basic: of "user:password"; token / api_key: of the value).
  */
 const operatorSchema = new Schema(
   {
@@ -17,7 +17,7 @@ const operatorSchema = new Schema(
 );
 export const OperatorModel = model('Operator', operatorSchema);
 
-/** EasyPark Fleet customers: Basic credentials EasyPark sends (password hashed) and whether we re-bill drivers. */
+/** EasyPark Fleet customers: Basic credentials EasyPark sends (password as a salted scrypt hash) and whether we re-bill drivers. */
 const fleetSchema = new Schema(
   {
     id: { type: String, required: true, unique: true },

@@ -1,0 +1,54 @@
+/**
+ * Issuing the credentials that are stored hashed: driver tokens, ops users' tokens and gate keys. The plain
+ * value is returned once, to be handed over; only its SHA-256 hash is kept (they are random, 256-bit values,
+ * so a fast hash suffices; human-chosen passwords use scrypt, src/security/password.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../security/constant-time';
+import { AccessTokenModel, GateModel, OpsUserModel } from './models';
+
+export const newSecretToken = (): string => randomBytes(32).toString('base64url');
+
+const DAY_MS = 86_400_000;
+
+/** A driver token that expires after ttlDays; `token` only for the sandbox's published demo token. */
+export async function issueDriverToken(driverId: string, label: string, ttlDays: number, token = newSecretToken()): Promise<{ token: string; id: string; expiresAt: Date }> {
+  const expiresAt = new Date(Date.now() + ttlDays * DAY_MS);
+  const row = await AccessTokenModel.findOneAndUpdate(
+    { tokenHash: sha256Hex(token) },
+    { $set: { driverId, label, expiresAt }, $setOnInsert: { revokedAt: null, revokedBy: null } },
+    { upsert: true, returnDocument: 'after' },
+  ).lean();
+  return { token, id: String(row._id), expiresAt };
+}
+
+/** When a token stops working: its expiry, or (rows from before expiry existed) createdAt + the TTL. */
+export function tokenExpiry(row: { expiresAt?: Date | null; createdAt?: Date | null }, ttlDays: number): Date {
+  if (row.expiresAt) return new Date(row.expiresAt);
+  return new Date((row.createdAt ? new Date(row.createdAt).getTime() : 0) + ttlDays * DAY_MS);
+}
+
+/** Creates (or, for an existing name, re-keys and re-activates) an ops user; returns the token to hand over. */
+export async function createOpsUser(name: string, token = newSecretToken()): Promise<{ name: string; token: string }> {
+  if (!/^[A-Za-z0-9._@-]{2,64}$/.test(name)) throw new Error('ops user name: 2-64 letters, digits, . _ @ or -');
+  await OpsUserModel.updateOne({ name }, { $set: { tokenHash: sha256Hex(token), active: true } }, { upsert: true });
+  return { name, token };
+}
+
+export interface GateSpec {
+  id: string;
+  parkingId: number;
+  direction: 'entrance' | 'exit';
+  macAddress: string;
+}
+
+/** Creates (or re-keys) the gate controller of one access point; returns its key to configure in the controller. */
+export async function createGate(spec: GateSpec, key = newSecretToken()): Promise<{ id: string; key: string }> {
+  if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(spec.macAddress)) throw new Error(`gate ${spec.id}: ${spec.macAddress} is not a MAC address`);
+  await GateModel.updateOne(
+    { id: spec.id },
+    { $set: { parkingId: spec.parkingId, direction: spec.direction, macAddress: spec.macAddress.toUpperCase(), keyHash: sha256Hex(key), active: true } },
+    { upsert: true },
+  );
+  return { id: spec.id, key };
+}

@@ -1,0 +1,20 @@
+import { Schema, model } from 'mongoose';
+
+/**
+ * A gate controller: one per access point, with its own API key (stored as a SHA-256 hash of a random key and
+ * looked up by it). The key is bound to the gate's parking, direction and MAC address; events from this key are
+ * accepted only for that parking, that direction and that MAC.
+ */
+const gateSchema = new Schema(
+  {
+    id: { type: String, required: true, unique: true },
+    parkingId: { type: Number, required: true },
+    direction: { type: String, enum: ['entrance', 'exit'], required: true },
+    /** Upper case, "76:86:BB:DE:63:AD". */
+    macAddress: { type: String, required: true, unique: true },
+    keyHash: { type: String, required: true, unique: true },
+    active: { type: Boolean, default: true },
+  },
+  { timestamps: true },
+);
+export const GateModel = model('Gate', gateSchema);
