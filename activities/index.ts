@@ -8,6 +8,7 @@ import { createProjectionActivities } from './projection';
 import { createRefundActivities, type RefundActivities } from './refunds';
 import { createOrderRefundActivities, type OrderRefundActivities } from './order-refunds';
 import { createSettlementActivities } from './settlement';
+import { createReconciliationActivities, type ReconciliationActivities } from './reconciliation';
 import { createVippsBillingActivities, type VippsBillingActivities, type VippsBillingDeps } from './vipps-billing';
 import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
 
@@ -17,7 +18,7 @@ export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
-export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & OrderRefundActivities & FleetActivities & VippsBillingActivities {
+export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & OrderRefundActivities & ReconciliationActivities & FleetActivities & VippsBillingActivities {
   return {
     ...createPricingActivities(),
     ...createProjectionActivities(),
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities & Refund
     ...createRefundActivities(deps),
     ...createSettlementActivities(deps),
     ...createOrderRefundActivities(deps),
+    ...createReconciliationActivities(deps),
     ...createFleetActivities(),
     ...createVippsBillingActivities(deps.vippsBilling),
   };

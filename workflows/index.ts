@@ -5,3 +5,4 @@ export { fleetSession } from './fleet-session';
 export { vippsBilling } from './vipps-billing';
 export { orderRefund } from './order-refund';
 export { lateCapture } from './late-capture';
+export { dailyReconciliation } from './daily-reconciliation';

@@ -147,6 +147,12 @@ export const gateEventSignal = defineSignal<[GateEvent]>('gateEvent');
 export const paymentResultSignal = defineSignal<[PaymentResult]>('paymentResult');
 export const autopayEndedSignal = defineSignal<[AutopayEnded]>('autopayEnded');
 export const autopayCancelledSignal = defineSignal<[AutopayCancelled]>('autopayCancelled');
+/** Something outside the workflow (the daily provider reconciliation, ops) found this session needs a person. */
+export interface AttentionNotice {
+  code: string;
+  message: string;
+}
+export const attentionSignal = defineSignal<[AttentionNotice]>('attention');
 
 // Updates: requests that need an answer, rejected by their validators in a wrong state.
 export interface AccessAttemptRequest {

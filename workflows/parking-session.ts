@@ -42,6 +42,7 @@ import { canTransition, cancelRefusal, finalizeRefusal, isTerminal, type Session
 import { orderRefundWorkflowId } from '../src/temporal/ids';
 import {
   accessAttemptUpdate,
+  attentionSignal,
   autopayCancelledSignal,
   autopayEndedSignal,
   cancelUpdate,
@@ -51,6 +52,7 @@ import {
   requestManualStopUpdate,
   sessionViewQuery,
   startPaymentUpdate,
+  type AttentionNotice,
   type AutopayEnded,
   type CancelRequest,
   type Direction,
@@ -107,7 +109,8 @@ type Work =
   | { kind: 'manualStop'; endTime: string; reply: Pending<SessionView> }
   | { kind: 'access'; direction: Direction; reply: Pending<{ key: SmartKeyView; view: SessionView }> }
   | { kind: 'gate'; event: GateEvent }
-  | { kind: 'providerResult'; result: PaymentResult };
+  | { kind: 'providerResult'; result: PaymentResult }
+  | { kind: 'attention'; notice: AttentionNotice };
 
 const isRefusal = (v: unknown): v is Refusal => typeof v === 'object' && v !== null && 'refused' in v;
 
@@ -441,6 +444,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
 
   setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
   setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
+  setHandler(attentionSignal, (notice) => void queue.push({ kind: 'attention', notice }));
 
   setHandler(finalizeUpdate, (req) => enqueue<SessionView>((reply) => ({ kind: 'finalize', req, reply })), {
     validator: (req) => {
@@ -543,6 +547,9 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
         return [onGate(work.event), undefined];
       case 'providerResult':
         await applyProviderResult(work.result);
+        return [true, undefined];
+      case 'attention':
+        needsOps(work.notice.code, work.notice.message);
         return [true, undefined];
       case 'access': {
         const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;

@@ -4,6 +4,7 @@
  */
 import type Decimal from 'decimal.js';
 import { money } from './money';
+import type { ProviderIssue } from './provider-reconciliation';
 
 /** A ledger row as the report needs it (LedgerModel fields; amounts are "0.00" strings). */
 export interface ReportLedgerRow {
@@ -91,7 +92,12 @@ export interface DailyReport {
   totalsByCurrency: CurrencyTotal[];
   /** Rows of a kind this report does not know: shown, never silently summed. */
   unknownKinds: Array<{ kind: string; count: number }>;
-  reconciliation: { sessionsChecked: number; issues: ReconciliationIssue[] };
+  reconciliation: {
+    sessionsChecked: number;
+    issues: ReconciliationIssue[];
+    /** Every card order of the day compared with its provider's record (the provider is the truth for money). */
+    provider: { ordersChecked: number; issues: ProviderIssue[] };
+  };
 }
 
 interface Acc {
@@ -204,11 +210,12 @@ export function buildDailyReport(
   dayLedger: readonly ReportLedgerRow[],
   sessions: readonly ReportSessionRow[],
   sessionLedger: readonly ReportLedgerRow[],
+  provider: { ordersChecked: number; issues: ProviderIssue[] } = { ordersChecked: 0, issues: [] },
 ): DailyReport {
   return {
     date,
     ...summariseLedger(dayLedger),
-    reconciliation: { sessionsChecked: sessions.length, issues: reconcileSessions(sessions, sessionLedger) },
+    reconciliation: { sessionsChecked: sessions.length, issues: reconcileSessions(sessions, sessionLedger), provider },
   };
 }
 

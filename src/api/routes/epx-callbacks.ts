@@ -5,7 +5,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { recordInbound } from '../inbox';
 import { returnUrl } from '../pay-link';
-import { deliverProviderResult, isFinalOutcome } from '../payment-result';
+import { deliverProviderResult, isFinalOutcome } from '../../temporal/provider-results';
 import { loadSession } from '../sessions';
 
 /**

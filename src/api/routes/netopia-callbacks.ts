@@ -4,7 +4,7 @@ import { netopiaOutcome } from '../../providers/netopia/wire';
 import { parseOrderId } from '../../temporal/ids';
 import type { ApiDeps } from '../deps';
 import { recordInbound } from '../inbox';
-import { deliverProviderResult, isFinalOutcome } from '../payment-result';
+import { deliverProviderResult, isFinalOutcome } from '../../temporal/provider-results';
 
 /**
  * Netopia IPN: the Verification-token JWT (RS512, iss, aud = our POS signature, sub = SHA-512 of the raw

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { z } from 'zod';
 import { LedgerModel, SessionModel } from '../../db/models';
 import { renderReportCsv } from '../../domain/report-csv';
@@ -61,7 +62,8 @@ export function reportRoutes(deps: ApiDeps): Router {
       ? (await LedgerModel.find({ sessionId: { $in: sessions.map((s) => String(s.sessionId)) } }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow)
       : [];
 
-    const report = buildDailyReport(date, dayLedger, sessions, sessionLedger);
+    const provider = await reconcileProviderDay(date, deps.cardProviders);
+    const report = buildDailyReport(date, dayLedger, sessions, sessionLedger, { ordersChecked: provider.ordersChecked, issues: provider.issues });
     if (format === 'csv') {
       res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="report-${date}.csv"`).send(renderReportCsv(report));
       return;

@@ -1,9 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CardPaymentStatus, CardProviderName } from '../providers/card-provider';
-import { lateCaptureWorkflowId } from '../temporal/ids';
 import { lateProviderResultSignal, paymentResultSignal, type PaymentResult } from '../../workflows/messages';
 import { lateCapture } from '../../workflows/late-capture';
-import { sessionHandle } from './sessions';
+import { lateCaptureWorkflowId, sessionWorkflowId } from './ids';
 
 /** Outcomes after which money was taken at some point: they must reach the ledger even with no session left. */
 const MONEY_OUTCOMES: ReadonlySet<PaymentResult['outcome']> = new Set(['paid', 'refunded', 'reversed', 'chargeback']);
@@ -34,7 +33,7 @@ export async function deliverProviderResult(
     ...(s.cardLast4 ? { cardLast4: s.cardLast4 } : {}),
   };
   try {
-    await sessionHandle(temporal, sessionId).signal(paymentResultSignal, result);
+    await temporal.workflow.getHandle(sessionWorkflowId(sessionId)).signal(paymentResultSignal, result);
     return 'session';
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
