@@ -1,58 +1,224 @@
 import { z } from 'zod';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './routes/car-driver.schemas';
+import { PositiveAmountString } from './schemas/amount';
 
 /**
- * The API description served at /openapi.json. Request bodies come from the same zod schemas the routes
- * validate with, so the document cannot drift from what the API accepts.
+ * The API description served at /openapi.json: every route, provider callbacks and pages included, with its
+ * answers. Request bodies come from the same zod schemas the routes validate with, so the document cannot drift
+ * from what the API accepts; test/e2e/fuzz.test.ts holds the API to the answers documented here.
  */
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
-const errors = { '400': { description: 'invalid input' }, '401': { description: 'bad credentials' }, '404': { description: 'not found' }, '422': { description: 'refused in the current state' } };
+type Schema = Record<string, unknown>;
+const fromZod = (schema: z.ZodType): Schema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+  return rest;
+};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+const json = (description: string, schema: Schema = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const redirect = (description: string) => ({ description, headers: { Location: { schema: { type: 'string' } } } });
+const error = (description: string) => json(description, ref('Error'));
+const unavailable = { ...error('a dependency (workflow engine, database, provider) is down; retry after Retry-After seconds'), headers: { 'Retry-After': { schema: { type: 'string' } } } };
+
+/** The answers every JSON route may give besides its successes. */
+const common = {
+  '400': error('invalid input'),
+  '401': error('missing or invalid credentials'),
+  '404': error('not found'),
+  '422': error('refused in the current state'),
+  '503': unavailable,
+  default: error('any other error, in the same shape'),
+};
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }];
 const driver = [{ driverBearer: [] }];
 const ops = [{ opsBearer: [] }];
+const gate = [{ gateKey: [] }];
+
+const ErrorSchema: Schema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } },
+    errors: { type: 'array', items: { type: 'string' } },
+  },
+};
+const ParkingSession: Schema = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } };
+const NetopiaReply: Schema = { type: 'object', required: ['errorType', 'errorMessage'], properties: { errorType: { type: 'integer', enum: [0, 1, 2] }, errorCode: {}, errorMessage: { type: 'string' } } };
+const AutopayError: Schema = { type: 'object', required: ['error_id', 'message'], properties: { error_id: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } };
+const RefundBody = z.object({ amount: PositiveAmountString.optional(), request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), reason: z.string().max(200).optional() });
+const GateEvent = z.object({
+  event: z.enum(['entered', 'exited']),
+  occurred_at: z.iso.datetime({ offset: true }).optional(),
+  mac_address: z.string().optional(),
+  access_command: z.string().optional(),
+  parking_session_id: z.number().int().positive().optional(),
+});
 
 export function openApiDocument(publicBaseUrl: string) {
   const StartBody = z.object({ parking_session: z.union([StartBarrierSession, StartAnprSession]) });
+  const autopayCallback = (summary: string) => ({
+    post: {
+      summary,
+      description: 'Authenticated with the operator\'s configured callback credentials (Basic, Bearer or X-API-Key).',
+      requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: {
+        '200': json('handled (also a duplicate)', { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }),
+        '400': json('invalid body', AutopayError),
+        '401': json('bad credentials', AutopayError),
+        '404': json('unknown reference: Autopay stops retrying', AutopayError),
+        '503': json('our side is down: Autopay retries', AutopayError),
+        default: json('other errors', AutopayError),
+      },
+    },
+  });
   return {
     openapi: '3.1.0',
-    info: { title: 'Parking payment engine', version: '0.1.0' },
+    info: { title: 'Parking payment engine', version: '0.2.0' },
     servers: [{ url: publicBaseUrl }],
     components: {
       securitySchemes: {
         driverBearer: { type: 'http', scheme: 'bearer' },
         opsBearer: { type: 'http', scheme: 'bearer' },
         gateKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        easyParkBasic: { type: 'http', scheme: 'basic' },
       },
+      schemas: { Error: ErrorSchema, ParkingSession, NetopiaReply, AutopayError },
     },
     paths: {
       '/api/car_driver/parking_sessions': {
-        post: { summary: 'Start a session (barrier or ANPR)', security: driver, requestBody: json(StartBody), responses: { '201': { description: 'session and entrance smart key' }, ...errors } },
-        get: { summary: "The driver's sessions, newest first", security: driver, responses: { '200': { description: 'sessions' } } },
+        post: {
+          summary: 'Start a session (barrier or ANPR)',
+          security: driver,
+          requestBody: jsonBody(fromZod(StartBody)),
+          responses: { '201': json('session and entrance smart key', { type: 'object', required: ['parking_session'], properties: { parking_session: ref('ParkingSession') } }), ...common },
+        },
+        get: { summary: "The driver's sessions, newest first", security: driver, responses: { '200': json('sessions', { type: 'object', required: ['parking_sessions'], properties: { parking_sessions: { type: 'array', items: ref('ParkingSession') } } }), ...common } },
       },
-      '/api/car_driver/parking_sessions/{id}': { get: { summary: 'One session', security: driver, responses: { '200': { description: 'session' }, ...errors } } },
+      '/api/car_driver/parking_sessions/{id}': {
+        get: { summary: 'One session', security: driver, parameters: idParam, responses: { '200': json('session', { type: 'object', required: ['parking_session'], properties: { parking_session: ref('ParkingSession') } }), ...common } },
+      },
       '/api/car_driver/parking_sessions/{id}/access_attempts': {
-        post: { summary: 'Use the smart key', security: driver, requestBody: json(AccessAttemptBody), responses: { '201': { description: 'remaining tries and access command' }, ...errors } },
+        post: { summary: 'Use the smart key', security: driver, parameters: idParam, requestBody: jsonBody(fromZod(AccessAttemptBody)), responses: { '201': json('remaining tries and access command'), ...common } },
       },
       '/api/car_driver/parking_sessions/{id}/finalize': {
-        put: { summary: 'Finalize: price, pay_url, exit key', security: driver, requestBody: json(FinalizeBody), responses: { '201': { description: 'pay_url, amount, currency, parking_session, smart_key' }, ...errors } },
-        patch: { summary: 'Same as PUT', security: driver, requestBody: json(FinalizeBody), responses: { '201': { description: 'as PUT' }, ...errors } },
+        put: { summary: 'Finalize: price, pay_url, exit key', security: driver, parameters: idParam, requestBody: jsonBody(fromZod(FinalizeBody)), responses: { '201': json('pay_url, amount, currency, parking_session, smart_key'), ...common } },
+        patch: { summary: 'Same as PUT', security: driver, parameters: idParam, requestBody: jsonBody(fromZod(FinalizeBody)), responses: { '201': json('as PUT'), ...common } },
       },
-      '/api/car_driver/parking_sessions/{id}/cancel': { post: { summary: 'Cancel before entry', security: driver, responses: { '200': { description: 'cancelled' }, ...errors } } },
-      '/api/car_driver/smart_keys': { get: { summary: 'Active smart keys', security: driver, responses: { '200': { description: 'keys' } } } },
-      '/api/gates/events': { post: { summary: 'Gate confirms entry / exit', security: [{ gateKey: [] }], responses: { '202': { description: 'accepted' }, ...errors } } },
-      '/api/payment/pay/{id}': { get: { summary: 'Pay page (WebView): redirects to the provider', responses: { '303': { description: 'to the card page' } } } },
-      '/api/payment/return/{id}': { get: { summary: 'Payment result page', responses: { '200': { description: 'HTML' } } } },
-      '/api/providers/netopia/ipn': { post: { summary: 'Netopia IPN (Verification-token JWT)', responses: { '200': { description: 'errorType 0' }, '401': { description: 'not verified' } } } },
-      '/api/providers/epx/response': { get: { summary: 'EPX browser-post return (confirmed server to server)', responses: { '303': { description: 'to the result page' } } } },
-      '/api/providers/autopay/parking-ended': { post: { summary: 'Autopay success callback', responses: { '200': { description: 'handled' }, '404': { description: 'unknown reference' } } } },
-      '/api/providers/autopay/parking-cancelled': { post: { summary: 'Autopay cancel callback', responses: { '200': { description: 'handled' }, '404': { description: 'unknown reference' } } } },
-      '/api/providers/vipps/webhooks': { post: { summary: 'Vipps webhooks (HMAC-SHA256)', responses: { '200': { description: 'handled' }, '401': { description: 'bad signature' } } } },
-      '/api/providers/easypark/parking-transactions': { post: { summary: 'EasyPark Fleet transaction', responses: { '202': { description: 'booked' }, '409': { description: 'duplicate' } } } },
-      '/api/ops/sessions': { get: { summary: 'Find sessions', security: ops, responses: { '200': { description: 'sessions' } } } },
-      '/api/ops/sessions/{id}/refunds': { post: { summary: 'Refund a card payment', security: ops, responses: { '201': { description: 'refunded' }, ...errors } } },
-      '/api/ops/sessions/{id}/manual-stop': { post: { summary: 'Autopay manual stop', security: ops, responses: { '202': { description: 'requested' }, ...errors } } },
-      '/api/ops/reports/daily': { get: { summary: 'Daily totals and reconciliation (JSON or CSV)', security: ops, responses: { '200': { description: 'report' } } } },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
-      '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'ready' }, '503': { description: 'a dependency is down' } } } },
+      '/api/car_driver/parking_sessions/{id}/cancel': { post: { summary: 'Cancel before entry', security: driver, parameters: idParam, responses: { '200': json('cancelled'), ...common } } },
+      '/api/car_driver/smart_keys': { get: { summary: 'Active smart keys', security: driver, responses: { '200': json('keys', { type: 'object', required: ['smart_keys'], properties: { smart_keys: { type: 'array' } } }), ...common } } },
+      '/api/gates/events': { post: { summary: 'Gate confirms entry / exit', security: gate, requestBody: jsonBody(fromZod(GateEvent)), responses: { '202': json('accepted'), ...common } } },
+      '/api/payment/pay/{id}': {
+        get: {
+          summary: 'Pay page (WebView): starts or resumes the card payment and redirects to the provider',
+          parameters: [...idParam, { name: 'sig', in: 'query', required: false, schema: { type: 'string' } }],
+          responses: { ...common, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay') },
+        },
+      },
+      '/api/payment/return/{id}': {
+        get: { summary: 'Payment result page', parameters: [...idParam, { name: 'sig', in: 'query', required: false, schema: { type: 'string' } }], responses: { '200': html('result page'), ...common } },
+      },
+      '/api/providers/netopia/ipn': {
+        post: {
+          summary: 'Netopia IPN (Verification-token JWT over the raw body)',
+          parameters: [{ name: 'Verification-token', in: 'header', required: false, schema: { type: 'string' } }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '200': json('errorType 0: accepted', ref('NetopiaReply')),
+            '401': json('not verified (errorType 2)', ref('NetopiaReply')),
+            '404': json('unknown order (errorType 2)', ref('NetopiaReply')),
+            '503': json('temporary (errorType 1): Netopia sends it again', ref('NetopiaReply')),
+            default: { description: 'other errors', content: { 'application/json': { schema: { anyOf: [ref('NetopiaReply'), ref('Error')] } } } },
+          },
+        },
+      },
+      '/api/providers/epx/response': {
+        get: { summary: 'EPX browser-post return (the result is confirmed server to server)', responses: { '303': redirect('to the result page'), ...common } },
+        post: { summary: 'EPX browser-post return as a form post', requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } } } }, responses: { '303': redirect('to the result page'), ...common } },
+      },
+      '/api/providers/autopay/parking-ended': autopayCallback('Autopay success callback'),
+      '/api/providers/autopay/parking-cancelled': autopayCallback('Autopay cancel callback'),
+      '/api/providers/vipps/webhooks': {
+        post: {
+          summary: 'Vipps webhooks (HMAC-SHA256 over our URL and the raw body)',
+          requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { '200': json('accepted, duplicate or ignored', { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }), ...common },
+        },
+      },
+      '/api/providers/easypark/parking-transactions': {
+        post: {
+          summary: 'EasyPark Fleet parkingTransaction',
+          security: [{ easyParkBasic: [] }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { '202': json('booked'), '409': error('duplicate: already received'), ...common },
+        },
+      },
+      '/vipps/qr': { get: { summary: 'The merchant QR code (JSON, or a redirect to the image)', responses: { '200': json('QR'), '302': redirect('to the QR image'), ...common } } },
+      '/vipps/landing': { get: { summary: 'Landing page of the QR code', responses: { '200': html('page') } } },
+      '/vipps/login': { get: { summary: 'Starts Vipps Login', responses: { '302': redirect('to Vipps Login') } } },
+      '/vipps/login/callback': {
+        get: {
+          summary: 'Vipps Login return: drafts the pay-as-you-go agreement',
+          parameters: ['state', 'code', 'error'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          responses: { ...common, '302': redirect('to the Vipps agreement confirmation'), '400': html('login expired, cancelled, or no phone number') },
+        },
+      },
+      '/vipps/agreement-return': {
+        get: {
+          summary: 'Agreement confirmation return page',
+          parameters: [{ name: 'ref', in: 'query', required: false, schema: { type: 'string' } }],
+          responses: { '200': html('agreement status'), '400': html('unknown agreement'), '404': html('unknown agreement'), '503': unavailable, default: error('other errors') },
+        },
+      },
+      '/vipps/agreements': { get: { summary: 'Agreement page linked from the Vipps app', responses: { '200': html('page') } } },
+      '/api/ops/sessions': {
+        get: {
+          summary: 'Find sessions',
+          security: ops,
+          parameters: [
+            { name: 'state', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } },
+            { name: 'parking_id', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+            { name: 'plate', in: 'query', required: false, schema: { type: 'string', maxLength: 20 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: { '200': json('sessions', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: { type: 'object' } } } }), ...common },
+        },
+      },
+      '/api/ops/sessions/{id}': { get: { summary: 'One session as the workflow sees it', security: ops, parameters: idParam, responses: { '200': json('session'), ...common } } },
+      '/api/ops/sessions/{id}/cancel': { post: { summary: 'Cancel a session', security: ops, parameters: idParam, responses: { '200': json('cancelled'), ...common } } },
+      '/api/ops/sessions/{id}/refunds': {
+        post: {
+          summary: 'Refund a card payment (idempotent per request_id, Stripe-style)',
+          security: ops,
+          parameters: idParam,
+          requestBody: jsonBody(fromZod(RefundBody)),
+          responses: {
+            '201': json('refunded (also when replayed: Idempotent-Replayed: true)', { type: 'object', required: ['refund'], properties: { refund: { type: 'object', required: ['refundRef', 'amount', 'currency'] } } }),
+            '409': error('idempotency_conflict: the request_id was used for another amount'),
+            ...common,
+          },
+        },
+      },
+      '/api/ops/sessions/{id}/manual-stop': { post: { summary: 'Autopay manual stop', security: ops, parameters: idParam, responses: { '202': json('requested'), ...common } } },
+      '/api/ops/reports/daily': {
+        get: {
+          summary: 'Daily totals and reconciliation (JSON or CSV)',
+          security: ops,
+          parameters: [
+            { name: 'date', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'] } },
+          ],
+          responses: { '200': { description: 'report', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
+        },
+      },
+      '/api/ops/vipps/agreements/{agreementId}': {
+        get: { summary: "A Vipps agreement's billing state", security: ops, parameters: [{ name: 'agreementId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }], responses: { '200': json('billing state'), ...common } },
+      },
+      '/api/ops/vipps/agreements/{agreementId}/bill-now': {
+        post: { summary: 'Bill a Vipps agreement now', security: ops, parameters: [{ name: 'agreementId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }], responses: { '202': json('accepted'), ...common } },
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1') } } },
+      '/healthz': { get: { summary: 'Liveness', responses: { '200': json('alive') } } },
+      '/readyz': { get: { summary: 'Readiness', responses: { '200': json('ready'), '503': json('a dependency is down') } } },
     },
   };
 }

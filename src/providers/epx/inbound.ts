@@ -25,7 +25,9 @@ export class EpxResponseFormatError extends Error {
 }
 
 /** Accepts req.query, a parsed form body or URLSearchParams; repeated keys are refused rather than guessed. */
-export function parseEpxBrowserPostResponse(params: URLSearchParams | Record<string, unknown>): EpxBrowserPostResponse {
+export function parseEpxBrowserPostResponse(params: URLSearchParams | Record<string, unknown> | undefined): EpxBrowserPostResponse {
+  // A post without a form body (none, or another content type) reaches us as undefined: a format error, not a crash.
+  if (params === undefined || params === null || typeof params !== 'object') throw new EpxResponseFormatError('EPX response has no form fields');
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params);
   const flat: Record<string, unknown> = {};
   for (const [k, v] of entries) {

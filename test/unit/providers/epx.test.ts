@@ -240,3 +240,7 @@ describe('wire and inbound helpers', () => {
     expect(() => parseEpxBrowserPostResponse(new URLSearchParams('AUTH_RESP=00&AUTH_RESP=05&TRAN_NBR=1&AMOUNT=1.00'))).toThrow(/repeated/);
   });
 });
+
+test('a browser-post return without form fields is a format error, not a crash', () => {
+  expect(() => parseEpxBrowserPostResponse(undefined)).toThrow(EpxResponseFormatError);
+});
