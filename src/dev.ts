@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 
-  const { worker, close: closeWorker } = await buildWorker(config);
+  const { worker, close: closeWorker } = await buildWorker(config, { schedules: true });
   const workerRun = worker.run();
   const api = await startApi(config);
 

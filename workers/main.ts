@@ -6,7 +6,7 @@ import { buildWorker } from './run-worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   await connectDb(config.MONGODB_URI, config.DB_TIMEOUT_MS);
-  const { worker, close } = await buildWorker(config);
+  const { worker, close } = await buildWorker(config, { schedules: true });
   console.log(`[worker] polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   await worker.run(); // returns after SIGINT/SIGTERM (the SDK's default shutdown signals)
   await close();

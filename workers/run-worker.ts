@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../src/config';
 import { createProviderClients, type ProviderClients } from '../src/providers/clients';
+import { ensureDailyReconciliationSchedule } from '../src/temporal/schedules';
 import { createWorker } from './create-worker';
 
 /** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
@@ -24,13 +25,14 @@ export function activityDeps(config: Config, providers: ProviderClients, tempora
 }
 
 /** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
-export async function buildWorker(config: Config): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const providers = createProviderClients(config);
   const activities = createActivities(activityDeps(config, providers, temporal));
   const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities });
+  if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
     worker,
     close: async () => {

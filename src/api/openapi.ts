@@ -210,6 +210,17 @@ export function openApiDocument(publicBaseUrl: string) {
           responses: { '200': { description: 'report', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
         },
       },
+      '/api/ops/reconciliation/runs': {
+        post: {
+          summary: 'Reconcile one day with the card providers now; findings become late captures or Attention',
+          security: ops,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['date'], properties: { date: { type: 'string', format: 'date' } } } } },
+          },
+          responses: { '201': json('reconciliation run'), ...common },
+        },
+      },
       '/api/ops/vipps/agreements/{agreementId}': {
         get: { summary: "A Vipps agreement's billing state", security: ops, parameters: [{ name: 'agreementId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }], responses: { '200': json('billing state'), ...common } },
       },

@@ -15,7 +15,7 @@ import { loadSession } from '../sessions';
 export function epxCallbackRoutes(deps: ApiDeps): Router {
   const r = Router();
   const handle = async (req: Request, res: Response) => {
-    const params = req.method === 'GET' ? new URLSearchParams(req.url.split('?')[1] ?? '') : (req.body as Record<string, unknown>);
+    const params = req.method === 'GET' ? new URLSearchParams(req.url.split('?')[1] ?? '') : ((req.body ?? {}) as Record<string, unknown>);
     let hint;
     try {
       hint = parseEpxBrowserPostResponse(params);

@@ -1,6 +1,7 @@
 import { Router } from 'express';
-import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { z } from 'zod';
+import { reconcileProviderDay } from '../../reconciliation/provider-orders';
+import { dailyReconciliation } from '../../../workflows/daily-reconciliation';
 import { LedgerModel, SessionModel } from '../../db/models';
 import { renderReportCsv } from '../../domain/report-csv';
 import { buildDailyReport, isCalendarDay, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
@@ -12,6 +13,10 @@ import type { ApiDeps } from '../deps';
 const dailyQuery = z.object({
   date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
   format: z.enum(['json', 'csv']).default('json'),
+});
+
+const reconciliationRun = z.object({
+  date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
 });
 
 const LEDGER_FIELDS = { kind: 1, source: 1, provider: 1, sessionId: 1, gross: 1, net: 1, vat: 1, fee: 1, currency: 1 } as const;
@@ -69,6 +74,17 @@ export function reportRoutes(deps: ApiDeps): Router {
       return;
     }
     res.json(report);
+  });
+
+  // On demand: the nightly reconciliation for one day, now, with its escalations (late captures, Attention).
+  router.post('/api/ops/reconciliation/runs', requireOps, async (req, res) => {
+    const { date } = reconciliationRun.parse(req.body ?? {});
+    const result = await deps.temporal.workflow.execute(dailyReconciliation, {
+      workflowId: `reconciliation-${date}-${Date.now()}`,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [{ date }],
+    });
+    res.status(201).json({ reconciliation: result });
   });
 
   return router;
