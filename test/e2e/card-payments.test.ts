@@ -1,6 +1,6 @@
 import { LedgerModel, ParkingModel } from '../../src/db/models';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
-import { eventually, http, startStack, type Stack } from '../helpers/stack';
+import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 const TOKEN = 'demo-driver-token-0001';
@@ -17,7 +17,7 @@ async function finalizedSession(parkingId: number, entranceMac: string) {
   const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   const id: number = start.body.parking_session.id;
   await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'entrance', mac_address: entranceMac } });
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'entered' } });
+  await gateEvent(s, id, parkingId, 'entered');
   await eventually(() => session(id), (r) => r.body.parking_session.state === 'active');
   const fin = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   expect(fin.status).toBe(201);
@@ -75,7 +75,7 @@ test('Netopia: expired card declined, the next finalize gives a fresh attempt fo
 
   const exit = await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'exit', mac_address: '76:86:BB:DE:65:02' } });
   expect(exit.status).toBe(201);
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'exited' } });
+  expect((await gateEvent(s, id, 189, 'exited')).status).toBe(202);
   await eventually(() => session(id), (r) => r.body.parking_session.state === 'closed');
 });
 

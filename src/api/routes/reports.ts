@@ -33,7 +33,7 @@ function paidVia(view: unknown): ReportSessionRow['paidVia'] {
   return v === 'card' || v === 'vipps' || v === 'free' ? v : null;
 }
 
-export function reportRoutes(deps: ApiDeps): Router {
+export function reportRoutes(_deps: ApiDeps): Router {
   const router = Router();
 
   router.get('/api/ops/reports/daily', requireOps, async (req, res) => {
