@@ -4,16 +4,18 @@
  */
 import { createOpsUser, issueDriverToken } from '../../src/db/credentials';
 import { AccessTokenModel, OpsAuditModel, OpsUserModel } from '../../src/db/models';
-import { linkSignature } from '../../src/api/pay-link';
+import { linkSignature, resultUrl } from '../../src/api/pay-link';
+import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 const TOKEN = 'demo-driver-token-0001';
 let alice: string;
 let bob: string;
+const keys = generateNetopiaKeyPair();
 
 beforeAll(async () => {
-  s = await startStack('security');
+  s = await startStack('security', {}, { netopiaKeyPair: keys });
   alice = (await createOpsUser('alice')).token;
   bob = (await createOpsUser('bob')).token;
 });
@@ -137,6 +139,20 @@ describe('pay links', () => {
     // the return URL without its signature is refused
     expect((await http('GET', without(back, 'sig'))).status).toBe(401);
   });
+});
+
+test('provider error text is escaped where it reaches HTML', async () => {
+  const { id, payUrl } = await finalized();
+  expect((await http('GET', payUrl)).status).toBe(303); // attempt 1 started at the provider
+  const evil = '<img src=x onerror=alert(1)>"\'';
+  const body = JSON.stringify({ order: { orderID: `${id}-1`, ntpID: 'x1', amount: 0.1, currency: 'RON' }, payment: { status: 12, code: '99', message: evil, amount: 0.1, currency: 'RON' } });
+  const token = signNetopiaIpnToken({ rawBody: body, posSignature: s.config.NETOPIA_POS_SIGNATURE, privateKeyPem: keys.privateKeyPem });
+  expect((await http('POST', `${s.api}/api/providers/netopia/ipn`, { headers: { 'verification-token': token }, body })).status).toBe(200);
+  await eventually(() => session(id), (r) => r.body.session.paymentStatus === 'declined');
+  const page = await http('GET', resultUrl(s.config.PUBLIC_BASE_URL, s.config.PAY_LINK_SECRET, id, 1, 600));
+  expect(page.status).toBe(200);
+  expect(page.text).not.toContain('<img');
+  expect(page.text).toContain('&#60;img src=x onerror=alert(1)&#62;&#34;&#39;');
 });
 
 describe('ops tokens are per person and every ops action is audited', () => {
