@@ -145,7 +145,7 @@ test('provider error text is escaped where it reaches HTML', async () => {
   const { id, payUrl } = await finalized();
   expect((await http('GET', payUrl)).status).toBe(303); // attempt 1 started at the provider
   const evil = '<img src=x onerror=alert(1)>"\'';
-  const body = JSON.stringify({ order: { orderID: `${id}-1`, ntpID: 'x1', amount: 0.1, currency: 'RON' }, payment: { status: 12, code: '99', message: evil, amount: 0.1, currency: 'RON' } });
+  const body = JSON.stringify({ order: { orderID: `${id}-1`, ntpID: 'x1', amount: 0.1, currency: 'RON' }, payment: { status: 12, code: '57', message: evil, amount: 0.1, currency: 'RON' } });
   const token = signNetopiaIpnToken({ rawBody: body, posSignature: s.config.NETOPIA_POS_SIGNATURE, privateKeyPem: keys.privateKeyPem });
   expect((await http('POST', `${s.api}/api/providers/netopia/ipn`, { headers: { 'verification-token': token }, body })).status).toBe(200);
   await eventually(() => session(id), (r) => r.body.session.paymentStatus === 'declined');
@@ -207,5 +207,36 @@ describe('driver tokens', () => {
     expect(audit.body.entries).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'driver_token_revoke', target: `token:${one.id}` })]));
     expect(await OpsAuditModel.countDocuments({ actor: 'bob', action: 'driver_token_revoke', target: 'driver:revoked-driver' })).toBe(1);
     expect((await http('POST', `${s.api}/api/ops/drivers/revoked-driver/tokens/revoke`, { token: bob, body: { token_id: 'nope' } })).status).toBe(400);
+  });
+});
+
+// Last in this file: these use up the loopback IP's windows.
+describe('rate limits on the wired routes', () => {
+  /** Requests until the first 429 (a fixed window may roll over once on the way, hence 2 × max + 1). */
+  async function until429(max: number, send: () => ReturnType<typeof http>) {
+    for (let i = 0; i <= 2 * max; i++) {
+      const res = await send();
+      if (res.status === 429) return res;
+    }
+    throw new Error(`no 429 within ${2 * max + 1} requests`);
+  }
+
+  it('the pay page, the result page and the EPX return answer 429 with Retry-After once an IP has used its window', async () => {
+    for (const [path, max] of [
+      ['/api/payment/pay/1?a=1&exp=1&sig=x', s.config.RATE_LIMIT_PAY_PER_MINUTE],
+      ['/api/payment/return/1?a=1&exp=1&sig=x', s.config.RATE_LIMIT_RESULT_PER_MINUTE],
+      ['/api/providers/epx/response', s.config.RATE_LIMIT_PAY_PER_MINUTE],
+    ] as const) {
+      const res = await until429(max, () => http('GET', `${s.api}${path}`));
+      expect([path, res.body.error.code]).toEqual([path, 'rate_limited']);
+    }
+    const limited = await fetch(`${s.api}/api/payment/pay/1?a=1&exp=1&sig=x`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('repeated failed authentications lock the IP out, also for valid credentials', async () => {
+    await until429(s.config.RATE_LIMIT_AUTH_FAILURES, () => http('GET', `${s.api}/api/car_driver/parking_sessions`, { token: 'guessed-token' }));
+    expect((await http('GET', `${s.api}/api/car_driver/parking_sessions`, { token: TOKEN })).status).toBe(429);
   });
 });
