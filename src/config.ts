@@ -210,7 +210,8 @@ function productionProblems(e: Env, operators: Config['autopayOperators'] | null
 
 /** Parses the environment; throws one ConfigError naming every bad variable and what is wrong with it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty value (`NAME=` in an env file) means "not set", so production names it as missing.
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);

@@ -57,8 +57,8 @@ async function main(): Promise<void> {
   MongoDB          ${config.MONGODB_URI}
 
   Demo driver token   ${config.DEMO_DRIVER_TOKEN}     (Authorization: Bearer ...)
-  Demo gate API key   ${config.DEMO_GATE_API_KEY}     (X-API-Key)
-  Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...)
+  Demo gate API keys  ${config.DEMO_GATE_API_KEY}-<parking>-<entrance|exit>   (X-API-Key; one per gate, bound to its MAC)
+  Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...; ops user "demo-ops")
   EasyPark fleet      ${config.DEMO_EASYPARK_USERNAME} / ${config.DEMO_EASYPARK_PASSWORD}
   Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), area1 Autopay (NOK)
   Test cards          the seed's sandbox cards are listed in README.md (Netopia on 187/189, EPX on 188)

@@ -3,8 +3,8 @@
  * walkthrough does and returns the workflow id whose history is worth replaying. Open workflows matter most: they
  * are the ones a new deploy must keep replaying.
  */
-import { ParkingModel } from '../src/db/models';
-import { easyParkWorkflowId, sessionWorkflowId } from '../src/temporal/ids';
+import { AgreementModel, DriverModel, ParkingModel } from '../src/db/models';
+import { easyParkWorkflowId, sessionWorkflowId, vippsBillingWorkflowId } from '../src/temporal/ids';
 import { eventually, http } from '../test/helpers/stack';
 
 export interface ScenarioContext {
@@ -93,6 +93,48 @@ async function exitAndClose(ctx: ScenarioContext, id: number, parkingId: number)
   await until(ctx, id, (s) => s.state === 'closed');
 }
 
+
+/** `name=value` of each Set-Cookie header, by name. */
+function cookiesOf(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of res.headers.getSetCookie()) {
+    const [pair] = c.split(';');
+    const eq = pair.indexOf('=');
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function location(res: Response, what: string): string {
+  const to = res.headers.get('location');
+  if (res.status !== 302 || !to) throw new Error(`${what}: expected a 302 redirect, got HTTP ${res.status}`);
+  return to;
+}
+
+/** A new driver's Vipps onboarding (login, agreement accepted) as test/e2e/vipps-journey.test.ts does it by hand. */
+async function vippsDriver(ctx: ScenarioContext, phone: string): Promise<{ token: string; agreementId: string }> {
+  const login = await fetch(`${ctx.api}/vipps/login`, { redirect: 'manual' });
+  const loginCookie = cookiesOf(login).vipps_login;
+  const authorize = new URL(location(login, 'Vipps login'));
+  const vippsLogin = await fetch(authorize.origin + authorize.pathname, {
+    method: 'POST',
+    body: new URLSearchParams({ ...Object.fromEntries(authorize.searchParams), phone_number: phone, action: 'login' }),
+    redirect: 'manual',
+  });
+  const cb = await fetch(location(vippsLogin, 'Vipps authorize'), { redirect: 'manual', headers: { cookie: `vipps_login=${loginCookie}` } });
+  const token = decodeURIComponent(cookiesOf(cb).vipps_app_token ?? '');
+  const accept = await fetch(location(cb, 'login callback'), { method: 'POST', body: new URLSearchParams({ action: 'accept', phoneNumber: phone }), redirect: 'manual' });
+  await fetch(location(accept, 'agreement accept'), { redirect: 'manual' });
+  const driver = await DriverModel.findOne({ phoneNumber: phone }).lean();
+  const agreement = await eventually(
+    () => AgreementModel.findOne({ driverId: driver?.id ?? '' }).lean(),
+    (a) => a?.status === 'ACTIVE',
+    30_000,
+  );
+  if (!token || !agreement) throw new Error('Vipps onboarding did not produce an app token and an active agreement');
+  return { token, agreementId: agreement.agreementId };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'barrier-exiting-card-attempt-started',
@@ -164,6 +206,27 @@ export const SCENARIOS: Scenario[] = [
       expectStatus(sent, [200], 'EasyPark send');
       if (sent.body.outcome !== 'accepted') throw new Error(`EasyPark delivery not accepted: ${sent.text.slice(0, 300)}`);
       return easyParkWorkflowId(sent.body.payload.parkingId);
+    },
+  },
+  {
+    name: 'vipps-billing-usage-pending',
+    async run(ctx) {
+      const { token, agreementId } = await vippsDriver(ctx, '4795550001');
+      const plate = 'RP2001';
+      await http('POST', `${ctx.sandboxUrl}/autopay/_camera/enter`, { body: { area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR', offset_minutes: -120 } });
+      const start = await http('POST', `${ctx.api}/api/car_driver/parking_sessions`, {
+        token,
+        body: { parking_session: { parking_area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR' } },
+      });
+      expectStatus(start, [201], 'start ANPR session (Vipps driver)');
+      const id: number = start.body.parking_session.id;
+      await http('POST', `${ctx.sandboxUrl}/autopay/_camera/exit`, { body: { vehicle_reg: plate, wait: true } });
+      await eventually(
+        () => http('GET', `${ctx.api}/api/car_driver/parking_sessions/${id}`, { token }),
+        (r) => r.body?.parking_session?.payment_status === 'billed',
+        30_000,
+      );
+      return vippsBillingWorkflowId(agreementId);
     },
   },
 ];

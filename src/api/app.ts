@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
+import { authFailureLimit, rateLimit } from './rate-limit';
 import { carDriverRoutes } from './routes/car-driver';
 import { easyParkRoutes } from './routes/easypark';
 import { gateRoutes } from './routes/gates';
@@ -21,6 +22,11 @@ export function createApp(deps: ApiDeps): Express {
   };
   app.use(express.json({ limit: '100kb', verify: keepRaw }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', verify: keepRaw }));
+
+  // Before every route: an IP that keeps failing authentication is refused for a while (credential guessing).
+  app.use(authFailureLimit({ max: deps.config.RATE_LIMIT_AUTH_FAILURES }));
+  // The EPX browser return (its route lives in routes/epx-callbacks.ts) triggers a server-to-server lookup.
+  app.use('/api/providers/epx/response', rateLimit({ name: 'the EPX return', max: deps.config.RATE_LIMIT_PAY_PER_MINUTE }));
 
   app.use(healthRoutes(deps));
   app.use(carDriverRoutes(deps));

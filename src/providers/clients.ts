@@ -44,6 +44,8 @@ export function createProviderClients(config: Config): ProviderClients {
 export function netopiaPublicKeyResolver(config: Config): () => Promise<string> {
   let cached: Promise<string> | null = config.NETOPIA_PUBLIC_KEY_PEM ? Promise.resolve(config.NETOPIA_PUBLIC_KEY_PEM.replace(/\\n/g, '\n')) : null;
   return () => {
+    // Production always has the configured key (src/config.ts refuses to start without it): never fetch it there.
+    if (!cached && config.APP_MODE === 'production') return Promise.reject(new Error('NETOPIA_PUBLIC_KEY_PEM is not configured'));
     cached ??= fetch(`${config.NETOPIA_BASE_URL}/public-key.pem`, { signal: AbortSignal.timeout(5000) }).then(async (res) => {
       if (!res.ok) throw new Error(`could not read Netopia's public key: HTTP ${res.status}`);
       return res.text();

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { z } from 'zod';
 import type { Config } from '../config';
 import { createAutopaySandbox } from './autopay/sandbox';
 import type { CallbackAuth } from './autopay/inbound';
@@ -19,11 +20,24 @@ export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
   return { method: 'basic', username: secret.slice(0, i), password: secret.slice(i + 1) };
 }
 
+/** NETOPIA_SANDBOX_IPN_TIME_SCALE, e.g. 0.001: compresses the sandbox's IPN retry schedule (minutes → ms). */
+export function netopiaIpnTimeScale(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.NETOPIA_SANDBOX_IPN_TIME_SCALE;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const parsed = z.coerce.number().positive().max(1000).safeParse(raw);
+  if (!parsed.success) throw new RangeError(`NETOPIA_SANDBOX_IPN_TIME_SCALE must be a positive number, not ${JSON.stringify(raw)}`);
+  return parsed.data;
+}
+
 /**
  * All provider sandboxes on one server, each under its provider's path and configured with the same
  * credentials our clients use, so the product cannot tell them from the real providers.
  */
-export function createSandboxApp(config: Config, log: (m: string) => void = () => undefined, opts: { netopiaKeyPair?: NetopiaKeyPair } = {}) {
+export function createSandboxApp(
+  config: Config,
+  log: (m: string) => void = () => undefined,
+  opts: { netopiaKeyPair?: NetopiaKeyPair; netopiaIpnScheduleMs?: number[]; netopiaIpnTimeScale?: number } = {},
+) {
   const ctx: SandboxContext = { sandboxBaseUrl: config.SANDBOX_BASE_URL, apiBaseUrl: config.PUBLIC_BASE_URL, log };
   const api = config.PUBLIC_BASE_URL;
   // Mounted before any body parser: the sandboxes verify signatures over the raw bytes.
@@ -31,6 +45,8 @@ export function createSandboxApp(config: Config, log: (m: string) => void = () =
     apiKey: config.NETOPIA_API_KEY,
     posSignature: config.NETOPIA_POS_SIGNATURE,
     ...(opts.netopiaKeyPair ? { keyPair: opts.netopiaKeyPair } : {}),
+    ...(opts.netopiaIpnScheduleMs ? { ipnScheduleMs: opts.netopiaIpnScheduleMs } : {}),
+    ipnTimeScale: opts.netopiaIpnTimeScale ?? netopiaIpnTimeScale(),
   });
   const epx = createEpxSandbox(ctx, {
     custNbr: config.EPX_CUST_NBR,
@@ -83,6 +99,8 @@ export function createSandboxApp(config: Config, log: (m: string) => void = () =
     res.json({ sandboxes: ['/netopia', '/epx', '/autopay', '/vipps', '/easypark', '/gate'], note: 'offline simulators of the payment providers' });
   });
   const close = () => {
+    netopia.close();
+    epx.close();
     autopay.close();
     vipps.close();
     easypark.close();

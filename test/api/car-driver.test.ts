@@ -1,12 +1,12 @@
 import { AccessTokenModel, SessionModel } from '../../src/db/models';
 import { sha256Hex } from '../../src/security/constant-time';
-import { eventually, http, startStack, type Stack } from '../helpers/stack';
+import { demoGateKey } from '../../src/db/demo-data';
+import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 const TOKEN = 'demo-driver-token-0001';
 const OTHER = 'other-driver-token-0002';
-const gate = (id: number, event: 'entered' | 'exited') =>
-  http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event } });
+const gate = (id: number, event: 'entered' | 'exited', parkingId = 187) => gateEvent(s, id, parkingId, event);
 
 beforeAll(async () => {
   s = await startStack('car_driver');
@@ -99,7 +99,7 @@ test('finalize twice while unpaid returns the same amount and a usable pay_url',
   expect(res0.status).toBe(201);
   // the gate reports by MAC address and the access command the car presented
   const gateEvent = await http('POST', `${s.api}/api/gates/events`, {
-    headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY },
+    headers: { 'x-api-key': demoGateKey(s.config, 189, 'entrance') },
     body: { mac_address: '76:86:BB:DE:65:01', access_command: res0.body.access_command, event: 'entered' },
   });
   expect(gateEvent.status).toBe(202);
@@ -112,12 +112,12 @@ test('finalize twice while unpaid returns the same amount and a usable pay_url',
   expect(second.status).toBe(201);
   expect(first.body.amount).toBe('0.10');
   expect(second.body.amount).toBe(first.body.amount);
-  expect(second.body.pay_url).toBe(first.body.pay_url);
-  expect(first.body.pay_url).toMatch(new RegExp(`/api/payment/pay/${id}\\?from_mobile_v4=true&sig=`));
+  // every finalize signs a fresh link: attempt 1, an expiry, the HMAC
+  for (const r of [first, second]) expect(r.body.pay_url).toMatch(new RegExp(`/api/payment/pay/${id}\\?from_mobile_v4=true&a=1&exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
   const pay = await http('GET', first.body.pay_url);
   expect(pay.status).toBe(303);
   expect(pay.location).toContain('/netopia/pay/');
-  expect((await http('GET', first.body.pay_url.replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(401);
+  expect((await http('GET', first.body.pay_url.replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(403);
 });
 
 test('access attempts count down and a spent key answers 422; wrong MAC is refused', async () => {
@@ -159,7 +159,7 @@ test('cancel before entry; afterwards cancel is refused; lists are newest first 
   expect(await SessionModel.countDocuments({ sessionId: otherId, driverId: 'other-driver' })).toBe(1);
 });
 
-test('gate events: wrong key 401, unknown access command 404, a MAC that is not this parking\'s gate 422', async () => {
+test('gate events: wrong key 401, unknown access command 404, a MAC, direction or parking not the key\'s own 403/404', async () => {
   const id = await startSession();
   const view = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN });
   const command: string = view.body.smart_key.access_command;
@@ -168,11 +168,24 @@ test('gate events: wrong key 401, unknown access command 404, a MAC that is not 
     () => http('GET', `${s.api}/api/car_driver/smart_keys`, { token: TOKEN }),
     (r) => r.body.smart_keys.some((k: { access_command: string }) => k.access_command === command),
   );
-  const send = (body: unknown, key = s.config.DEMO_GATE_API_KEY) => http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': key }, body });
+  const entrance187 = demoGateKey(s.config, 187, 'entrance');
+  const send = (body: unknown, key = entrance187) => http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': key }, body });
   expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' }, 'wrong-key-123')).status).toBe(401);
+  expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' }, s.config.DEMO_GATE_API_KEY)).status).toBe(401);
   expect((await send({ mac_address: '76:86:BB:DE:63:AD', access_command: 'f'.repeat(32), event: 'entered' })).status).toBe(404);
-  expect((await send({ mac_address: '76:86:BB:DE:65:01', access_command: command, event: 'entered' })).status).toBe(422);
+  // the key is bound to its gate's MAC: another gate's MAC with this key is refused, also with a session id
+  const otherMac = await send({ mac_address: '76:86:BB:DE:65:01', access_command: command, event: 'entered' });
+  expect([otherMac.status, otherMac.body.error.code]).toEqual([403, 'gate_mismatch']);
+  expect((await send({ mac_address: '76:86:BB:DE:63:AE', parking_session_id: id, event: 'entered' })).status).toBe(403);
+  // ... to its direction: an entrance gate cannot report an exit
+  expect((await send({ mac_address: '76:86:BB:DE:63:AD', parking_session_id: id, event: 'exited' })).status).toBe(403);
+  // ... and to its parking: parking 189's entrance gate cannot move a session at 187, with or without the session id
+  const foreign = await send({ mac_address: '76:86:BB:DE:65:01', parking_session_id: id, event: 'entered' }, demoGateKey(s.config, 189, 'entrance'));
+  expect(foreign.status).toBe(404);
+  // every event names the gate's MAC
+  expect((await send({ parking_session_id: id, event: 'entered' })).status).toBe(400);
   expect((await send({ event: 'entered' })).status).toBe(400);
+  expect((await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: TOKEN })).body.parking_session.state).toBe('entering');
   // the sandbox's simulated gate reports a pass the way a real controller does
   const pass = await http('POST', `${s.sandboxUrl}/gate/_pass`, { body: { mac_address: '76:86:BB:DE:63:AD', access_command: command, event: 'entered' } });
   expect(pass.status).toBe(200);

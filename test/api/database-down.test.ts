@@ -4,6 +4,7 @@
  * touch the other test files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { demoGateKey } from '../../src/db/demo-data';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
@@ -54,7 +55,7 @@ test('driver, ops and gate routes answer 503 unavailable with Retry-After', asyn
     http('GET', `${base}/api/car_driver/smart_keys`, { token: DRIVER }),
     http('GET', `${base}/api/ops/sessions`, { token: config.OPS_API_TOKEN }),
     http('GET', `${base}/api/ops/reports/daily?date=2025-01-01`, { token: config.OPS_API_TOKEN }),
-    http('POST', `${base}/api/gates/events`, { headers: { 'x-api-key': config.DEMO_GATE_API_KEY }, body: { mac_address: '76:86:BB:DE:65:01', access_command: 'a'.repeat(32), event: 'entered' } }),
+    http('POST', `${base}/api/gates/events`, { headers: { 'x-api-key': demoGateKey(config, 189, 'entrance') }, body: { mac_address: '76:86:BB:DE:65:01', access_command: 'a'.repeat(32), event: 'entered' } }),
   ]);
   for (const res of answers) {
     expect([res.status, res.body?.error?.code]).toEqual([503, 'unavailable']);

@@ -1,5 +1,6 @@
 /** Every amount has one strict spelling and every id is an integer: anything else is a 400, never a 500. */
 import { http, startStack, type Stack } from '../helpers/stack';
+import { demoGateKey } from '../../src/db/demo-data';
 
 let s: Stack;
 const DRIVER = 'demo-driver-token-0001';
@@ -25,7 +26,7 @@ test.each(BAD_IDS.map((id) => [JSON.stringify(id), id]))('secured_parking_id %s 
   expect(start.status).toBe(400);
   const finalize = await http('PUT', `${s.api}/api/car_driver/parking_sessions/1/finalize`, { token: DRIVER, body: { parking_session: { secured_parking_id: id } } });
   expect(finalize.status).toBe(400);
-  const gate = await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'entered' } });
+  const gate = await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': demoGateKey(s.config, 189, 'entrance') }, body: { parking_session_id: id, event: 'entered', mac_address: '76:86:BB:DE:65:01' } });
   expect(gate.status).toBe(400);
 });
 

@@ -4,6 +4,7 @@
  * server, so stopping it does not touch the other test files.
  */
 import { loadConfig, type Config } from '../../src/config';
+import { demoGateKey } from '../../src/db/demo-data';
 import { SessionModel } from '../../src/db/models';
 import { seedDemoData } from '../../src/db/seed';
 import { startApi } from '../../src/api/server';
@@ -64,7 +65,7 @@ test('ops and gate routes that need Temporal answer 503 too', async () => {
     http('GET', `${config.PUBLIC_BASE_URL}/api/ops/sessions/424242`, ops),
     http('POST', `${config.PUBLIC_BASE_URL}/api/ops/sessions/424242/cancel`, ops),
     http('POST', `${config.PUBLIC_BASE_URL}/api/ops/sessions/424242/refunds`, { ...ops, body: { amount: '0.05', request_id: 'r1' } }),
-    http('POST', `${config.PUBLIC_BASE_URL}/api/gates/events`, { headers: { 'x-api-key': config.DEMO_GATE_API_KEY }, body: { parking_session_id: 424242, event: 'entered' }, timeoutMs: 5000 }),
+    http('POST', `${config.PUBLIC_BASE_URL}/api/gates/events`, { headers: { 'x-api-key': demoGateKey(config, 189, 'entrance') }, body: { parking_session_id: 424242, event: 'entered', mac_address: '76:86:BB:DE:65:01' }, timeoutMs: 5000 }),
   ]);
   expect(answers.map((a) => [a.status, a.body?.error?.code])).toEqual(Array(4).fill([503, 'unavailable']));
 });

@@ -1,7 +1,7 @@
 import { LedgerModel, ParkingModel } from '../../src/db/models';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
 import { finalizedSession as finalizedSessionOf, payWithCard } from '../helpers/card-flow';
-import { eventually, http, startStack, type Stack } from '../helpers/stack';
+import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 const TOKEN = 'demo-driver-token-0001';
@@ -57,7 +57,7 @@ test('Netopia: expired card declined, the next finalize gives a fresh attempt fo
 
   const exit = await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'exit', mac_address: '76:86:BB:DE:65:02' } });
   expect(exit.status).toBe(201);
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'exited' } });
+  expect((await gateEvent(s, id, 189, 'exited')).status).toBe(202);
   await eventually(() => session(id), (r) => r.body.parking_session.state === 'closed');
 });
 

@@ -8,7 +8,7 @@ import { format } from 'node:util';
 import mongoose from 'mongoose';
 import { ParkingModel } from '../../src/db/models';
 import { sessionWorkflowId } from '../../src/temporal/ids';
-import { eventually, http, startStack, type Stack } from '../helpers/stack';
+import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 const TOKEN = 'demo-driver-token-0001';
 const PANS = ['9900004810225098', '9900541631437790', '4000000000000002'];
@@ -56,7 +56,7 @@ async function finalizedSession(parkingId: number, entranceMac: string) {
   const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   const id: number = start.body.parking_session.id;
   await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: TOKEN, body: { direction: 'entrance', mac_address: entranceMac } });
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'entered' } });
+  await gateEvent(s, id, parkingId, 'entered');
   await eventually(() => session(id), (r) => r.body.parking_session.state === 'active');
   const fin = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   expect(fin.status).toBe(201);

@@ -1,5 +1,5 @@
 /** A barrier session driven to "finalized" and paid by card over real HTTP, as the app and the WebView do it. */
-import { eventually, http, type Stack } from './stack';
+import { eventually, gateEvent, http, type Stack } from './stack';
 
 export const DRIVER_TOKEN = 'demo-driver-token-0001';
 
@@ -10,7 +10,7 @@ export async function finalizedSession(s: Stack, parkingId: number, entranceMac:
   const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: DRIVER_TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   const id: number = start.body.parking_session.id;
   await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: DRIVER_TOKEN, body: { direction: 'entrance', mac_address: entranceMac } });
-  await http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': s.config.DEMO_GATE_API_KEY }, body: { parking_session_id: id, event: 'entered' } });
+  await gateEvent(s, id, parkingId, 'entered');
   await eventually(() => sessionOf(s, id), (r) => r.body.parking_session.state === 'active');
   const fin = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: DRIVER_TOKEN, body: { parking_session: { secured_parking_id: parkingId } } });
   expect(fin.status).toBe(201);

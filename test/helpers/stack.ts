@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
 import { SessionModel } from '../../src/db/models';
+import { DEMO_PARKINGS, demoGateKey } from '../../src/db/demo-data';
 import { seedDemoData } from '../../src/db/seed';
 import { startApi } from '../../src/api/server';
 import { freePort } from '../../src/platform/local-servers';
@@ -112,4 +113,15 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** The demo gate of a parking's entrance or exit reports a car for a session, with its own key and MAC address. */
+export function gateEvent(s: Pick<Stack, 'api' | 'config'>, sessionId: number, parkingId: number, event: 'entered' | 'exited') {
+  const direction = event === 'entered' ? 'entrance' : 'exit';
+  const ap = DEMO_PARKINGS.find((p) => p.id === parkingId)?.accessPoints.find((a) => a.direction === direction);
+  if (!ap) throw new Error(`demo parking ${parkingId} has no ${direction} gate`);
+  return http('POST', `${s.api}/api/gates/events`, {
+    headers: { 'x-api-key': demoGateKey(s.config, parkingId, direction) },
+    body: { parking_session_id: sessionId, event, mac_address: ap.macAddress },
+  });
 }

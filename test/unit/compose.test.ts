@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -21,6 +21,8 @@ interface Service {
   ports?: Array<string | { published?: string | number; target?: number }>;
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  env_file?: string | Array<string | { path: string; required?: boolean }>;
+  profiles?: string[];
 }
 interface Compose {
   services: Record<string, Service>;
@@ -42,6 +44,15 @@ function envOf(name: string): Record<string, string> {
     : Object.entries(raw).map(([k, v]) => [k, v === null ? '' : String(v)]);
   return Object.fromEntries(entries.map(([k, v]) => [k, v.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1')]));
 }
+
+/** `NAME=value` lines of an env file (comments and blank lines skipped). */
+function envFile(name: string): Record<string, string> {
+  const lines = readFileSync(path.join(ROOT, name), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** What the offline demo runs with: `APP_MODE=sandbox APP_ENV_FILE=sandbox.env docker compose --profile sandbox up`. */
+const demoEnv = (name: string): Record<string, string> => ({ ...envFile('sandbox.env'), ...envOf(name), APP_MODE: 'sandbox' });
 
 interface PortMapping {
   hostIp: string;
@@ -141,8 +152,42 @@ describe('docker-compose.yml', () => {
     expect(mongo.pathname).toBe('/parking');
   });
 
-  it.each(APP_SERVICES)('%s uses base URLs on 127.0.0.1 that work for the browser and between the services', (name) => {
-    const env = envOf(name);
+  it('runs production by default, secrets from a git-ignored env file, the sandbox only under the `sandbox` profile', () => {
+    for (const name of ['api', 'worker']) {
+      expect([name, envOf(name).APP_MODE]).toEqual([name, 'production']);
+      expect([name, services[name].profiles]).toEqual([name, undefined]);
+      expect(Object.keys(dependsOn(name))).not.toContain('sandbox');
+    }
+    expect(services.sandbox.profiles).toEqual(['sandbox']);
+    expect(envOf('sandbox').APP_MODE).toBe('sandbox');
+    for (const name of APP_SERVICES) {
+      const files = [services[name].env_file ?? []].flat().map((f) => (typeof f === 'string' ? { path: f, required: true } : f));
+      expect(files).toEqual([{ path: '${APP_ENV_FILE:-production.env}', required: true }]);
+    }
+    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8')).toMatch(/^production\.env$/m);
+    expect(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')).toMatch(/^production\.env$/m);
+    // no secret is written into the compose file itself
+    const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    expect(text).not.toMatch(/SECRET|_KEY|TOKEN|PASSWORD:\s*\S*(demo|sandbox)/);
+  });
+
+  it('production refuses the compose environment until production.env is filled in, naming only variables the example lists', () => {
+    const example = envFile('production.env.example');
+    let message = '';
+    try {
+      loadConfig({ ...envOf('api'), ...example });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    const named = [...message.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+    expect(named).toContain('PAY_LINK_SECRET');
+    expect(named).toContain('NETOPIA_PUBLIC_KEY_PEM');
+    expect(named.filter((n) => !(n in example))).toEqual([]);
+  });
+
+  it.each(APP_SERVICES)('%s uses base URLs on 127.0.0.1 that work for the browser and between the services (sandbox demo)', (name) => {
+    const env = demoEnv(name);
     const pub = new URL(env.PUBLIC_BASE_URL);
     expect([pub.protocol, pub.hostname, pub.port]).toEqual(['http:', '127.0.0.1', '3000']);
     expect(pub.port).toBe(env.PORT); // the API binds that port on the host itself
@@ -151,16 +196,16 @@ describe('docker-compose.yml', () => {
     expect(sandbox.port).toBe(env.SANDBOX_PORT);
   });
 
-  it('the app services share one environment', () => {
+  it('the app services share one environment (the sandbox always in sandbox mode)', () => {
     expect(envOf('worker')).toEqual(envOf('api'));
-    expect(envOf('sandbox')).toEqual(envOf('api'));
+    expect(envOf('sandbox')).toEqual({ ...envOf('api'), APP_MODE: 'sandbox' });
   });
 
   it.each(APP_SERVICES)('every env name %s is given is one src/config.ts reads, and the values parse', (name) => {
     const known = configEnvNames();
     expect(known.has('TEMPORAL_ADDRESS')).toBe(true); // the source parse itself works
-    const env = envOf(name);
-    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    const env = demoEnv(name);
+    for (const names of [Object.keys(env), Object.keys(envFile('production.env.example'))]) expect(names.filter((k) => !known.has(k))).toEqual([]);
     const config = loadConfig(env);
     expect(config.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
     expect(config.MONGODB_URI).toBe('mongodb://127.0.0.1:27017/parking');

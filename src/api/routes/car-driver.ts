@@ -53,7 +53,8 @@ export function carDriverRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { config, temporal } = deps;
   const base = '/api/car_driver';
-  const link = (id: number) => payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id);
+  // A fresh short-lived signed pay link on every finalize and every authenticated read (src/api/pay-link.ts).
+  const link = (view: SessionView) => payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, view.sessionId, view.attempts.length, config.PAY_LINK_TTL_MINUTES * 60);
 
   async function smartKeyFor(view: SessionView, which: 'entrance' | 'exit') {
     const key = which === 'entrance' ? view.entranceKey : view.exitKey;
@@ -125,19 +126,19 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       await new Promise((resolve) => setTimeout(resolve, 100));
       view = await loadSession(temporal, sessionId, driverId);
     }
-    res.status(201).json({ parking_session: parkingSessionDetails(view, link(sessionId)), smart_key: await smartKeyFor(view, 'entrance') });
+    res.status(201).json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, 'entrance') });
   });
 
   r.get(`${base}/parking_sessions`, requireDriver, async (req, res) => {
     const rows = await SessionModel.find({ driverId: driverOf(req), view: { $ne: null } }).sort({ sessionId: -1 }).limit(100).lean();
-    res.json({ parking_sessions: rows.map((row) => parkingSessionDetails(row.view as SessionView, link(row.sessionId))) });
+    res.json({ parking_sessions: rows.map((row) => parkingSessionDetails(row.view as SessionView, link(row.view as SessionView))) });
   });
 
   r.get(`${base}/parking_sessions/:id`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
     const view = await loadSession(temporal, id, driverOf(req));
     const key = view.exitKey ? 'exit' : 'entrance';
-    res.json({ parking_session: parkingSessionDetails(view, link(id)), smart_key: await smartKeyFor(view, key) });
+    res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
   });
 
   r.get(`${base}/smart_keys`, requireDriver, async (req, res) => {
@@ -184,7 +185,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const owed = view.paymentStatus !== 'paid' && view.paymentStatus !== 'billed';
     res.status(201).json({
       // Nothing to pay (inside the grace period): the exit key works at once and there is no pay page.
-      pay_url: owed ? link(id) : null,
+      pay_url: owed ? link(view) : null,
       amount: view.amount!.gross,
       currency: view.amount!.currency,
       parking_session: seedParkingSession(view),

@@ -1,32 +1,51 @@
 import { Router, type Request, type Response } from 'express';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { startPaymentUpdate } from '../../../workflows/messages';
-import { bearerToken } from '../auth';
+import { startPaymentUpdate, type SessionView } from '../../../workflows/messages';
+import { bearerToken, driverForToken } from '../auth';
 import type { ApiDeps } from '../deps';
-import { unauthorized, updateRejection } from '../errors';
+import { ApiError, unauthorized, updateRejection } from '../errors';
 import { escapeHtml, page } from '../pages';
-import { payUrl, verifyPayLink } from '../pay-link';
+import { payUrl, resultUrl, verifyLink, type LinkPurpose } from '../pay-link';
+import { rateLimit } from '../rate-limit';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
 
 /**
  * The pay_url the app opens in a WebView: starts (or resumes) the card payment attempt and sends the browser
- * to the provider's page. The result page shows what happened and what to do next.
+ * to the provider's page. The result page shows what happened and what to do next. Both open only with a valid,
+ * unexpired signed link (src/api/pay-link.ts) or the owning driver's own Bearer token; nothing about the session
+ * (amount, links) is shown otherwise, and no provider order is started.
  */
 export function paymentRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { config, temporal } = deps;
+  const ttlSeconds = config.PAY_LINK_TTL_MINUTES * 60;
+  const payLimit = rateLimit({ name: 'the pay page', max: config.RATE_LIMIT_PAY_PER_MINUTE });
+  const resultLimit = rateLimit({ name: 'the result page', max: config.RATE_LIMIT_RESULT_PER_MINUTE });
 
-  const authorise = (req: Request, id: number) => {
-    if (!verifyPayLink(config.PAY_LINK_SECRET, id, req.query.sig) && !bearerToken(req)) throw unauthorized('invalid or missing pay link signature');
-  };
+  /** The session, once the caller has proven they may see it; a link may not name an attempt the session has not reached. */
+  async function authorisedSession(req: Request, purpose: LinkPurpose, id: number): Promise<SessionView> {
+    if (req.query.sig === undefined) {
+      const token = bearerToken(req);
+      if (!token) throw unauthorized('missing pay link signature (a, exp, sig) or Bearer access token');
+      const found = await driverForToken(token);
+      if ('refused' in found) throw unauthorized(found.refused);
+      return loadSession(temporal, id, found.driverId); // another driver's session: 404
+    }
+    const check = verifyLink(config.PAY_LINK_SECRET, purpose, id, req.query);
+    if (!check.ok) throw new ApiError(check.status, check.code, check.message);
+    const view = await loadSession(temporal, id);
+    if (check.attempt > view.attempts.length) throw new ApiError(403, 'invalid_signature', 'invalid pay link signature');
+    return view;
+  }
 
-  r.get('/api/payment/pay/:id', async (req, res) => {
+  const freshResultLink = (view: SessionView) => resultUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, view.sessionId, view.attempts.length, ttlSeconds);
+
+  r.get('/api/payment/pay/:id', payLimit, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    authorise(req, id);
-    await loadSession(temporal, id);
+    await authorisedSession(req, 'pay', id);
     try {
-      const { attempt } = await sessionHandle(temporal, id).executeUpdate(startPaymentUpdate, { args: [] });
-      if (!attempt?.redirectUrl) return res.redirect(303, resultLink(id));
+      const { attempt, view } = await sessionHandle(temporal, id).executeUpdate(startPaymentUpdate, { args: [] });
+      if (!attempt?.redirectUrl) return res.redirect(303, freshResultLink(view));
       return res.redirect(303, attempt.redirectUrl);
     } catch (err) {
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;
@@ -34,19 +53,17 @@ export function paymentRoutes(deps: ApiDeps): Router {
     }
   });
 
-  const resultLink = (id: number) => `/api/payment/return/${id}?sig=${encodeURIComponent(new URL(payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id)).searchParams.get('sig') ?? '')}`;
-
-  r.get('/api/payment/return/:id', async (req: Request, res: Response) => {
+  r.get('/api/payment/return/:id', resultLimit, async (req: Request, res: Response) => {
     const id = parseSessionId(String(req.params.id));
-    authorise(req, id);
-    const view = await loadSession(temporal, id);
+    const view = await authorisedSession(req, 'result', id);
     const last = view.attempts[view.attempts.length - 1];
     const amount = view.amount ? `${view.amount.gross} ${view.amount.currency}` : '';
     if (view.paymentStatus === 'paid' || view.paymentStatus === 'billed') {
       return res.type('html').send(page('Payment received', `<p class="ok">Paid ${escapeHtml(amount)}. Thank you!</p><p>${view.kind === 'barrier' ? 'Your exit key is ready in the app: drive to the exit barrier.' : 'Your parking is settled.'}</p>`));
     }
     if (last && (last.status === 'declined' || last.status === 'expired')) {
-      const retry = payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id);
+      // A fresh, short-lived pay link for this session only: the visitor has just proven they hold one.
+      const retry = payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id, view.attempts.length, ttlSeconds);
       return res.type('html').send(
         page(
           'Payment not completed',

@@ -5,6 +5,7 @@ import { money, type MoneyInput } from '../../domain/money';
 import { splitGross } from '../../domain/vat';
 import { safeEqual } from '../../security/constant-time';
 import type { SandboxContext } from '../sandbox-context';
+import { SandboxFaults } from '../sandbox-faults';
 import { deliverWithRetries } from '../sandbox-delivery';
 import { AUTOPAY_ERROR_STATUS, autopayErrorBody, errorIdForStatus, isAutopayErrorId, type AutopayErrorId } from './errors';
 import { callbackAuthHeaders, type CallbackAuth } from './inbound';
@@ -99,7 +100,8 @@ export interface CallbackDelivery {
   url: string;
   body: AutopaySuccessCallbackWire | AutopayCancelCallback;
   attempts: DeliveryAttempt[];
-  outcome: 'pending' | 'delivered' | 'not_found' | 'gave_up';
+  /** dropped: by the dropCallbacks test control, never sent and never retried. */
+  outcome: 'pending' | 'delivered' | 'not_found' | 'gave_up' | 'dropped';
 }
 
 export interface AutopaySandboxRecords {
@@ -114,6 +116,7 @@ export interface AutopaySandbox {
   records(): AutopaySandboxRecords;
   /** Resolves when no callback delivery is in progress. */
   idle(): Promise<void>;
+  faults: SandboxFaults;
   /** Stops pending retries (test teardown). */
   close(): void;
 }
@@ -194,6 +197,8 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
 
   // ------------------------------------------------------------ callbacks
 
+  const controls = new SandboxFaults('autopay', { log: ctx.log });
+
   function startDelivery(kind: CallbackDelivery['kind'], p: SandboxParking, body: CallbackDelivery['body']): Promise<void> {
     const op = opts.operators[p.operator_id];
     const delivery: CallbackDelivery = {
@@ -206,6 +211,11 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
       outcome: 'pending',
     };
     deliveries.push(delivery);
+    if (controls.takeDropCallback()) {
+      delivery.outcome = 'dropped';
+      ctx.log(`autopay sandbox: ${kind} callback for ${p.parking_id} dropped (test control)`);
+      return Promise.resolve();
+    }
     const run = deliver(delivery, op.callback.auth).finally(() => inFlight.delete(run));
     inFlight.add(run);
     return run;
@@ -262,6 +272,9 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
   // ------------------------------------------------------------ HTTP plumbing
 
   const router = express.Router();
+  // Test controls first, before the text parser and the API's auth; API calls are the token and Payment API routes.
+  router.use(controls.routes());
+  router.use(controls.apiCalls((req) => req.path === '/oauth/token' || req.path.startsWith('/payment/v1/')));
   // Raw text for every route: the Payment API must tell "not JSON" (message_not_readable) from "wrong JSON".
   router.use(express.text({ type: () => true, limit: '100kb' }));
 
@@ -610,8 +623,10 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
     idle: async () => {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
+    faults: controls,
     close: () => {
       closed = true;
+      controls.close();
       for (const t of timers) {
         clearTimeout(t.timer);
         t.resolve();

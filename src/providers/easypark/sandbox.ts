@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { splitGross } from '../../domain/vat';
 import { deliverWithRetries } from '../sandbox-delivery';
 import type { SandboxContext } from '../sandbox-context';
+import { SandboxFaults } from '../sandbox-faults';
 import { easyParkBasicAuthHeader } from './inbound';
 import { EASYPARK_SAMPLE_TRANSACTION } from './wire';
 
@@ -35,12 +36,14 @@ export interface WebhookDelivery {
   /** Sent as is: may deliberately lack fields or carry wrong values (tests of our validation). */
   payload: Record<string, unknown>;
   attempts: WebhookAttempt[];
-  outcome: 'pending' | 'accepted' | 'duplicate' | 'gave_up';
+  /** dropped: by the dropCallbacks test control, never sent and never retried. */
+  outcome: 'pending' | 'accepted' | 'duplicate' | 'gave_up' | 'dropped';
 }
 
 export interface EasyParkSandbox {
   router: Router;
   sent(): WebhookDelivery[];
+  faults: SandboxFaults;
   /** Stops pending retries (test teardown). */
   close(): void;
 }
@@ -82,6 +85,8 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
   const deliveries: WebhookDelivery[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
+  // EasyPark calls us; we call nothing of EasyPark's, so only dropCallbacks has an effect here.
+  const faults = new SandboxFaults('easypark', { log: ctx.log });
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -90,6 +95,11 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
     });
 
   async function deliver(d: WebhookDelivery): Promise<void> {
+    if (faults.takeDropCallback()) {
+      d.outcome = 'dropped';
+      ctx.log(`easypark sandbox: webhook ${d.id} dropped (test control)`);
+      return;
+    }
     // One request per attempt: EasyPark retries 4xx too, which httpRequest deliberately does not.
     const { outcome } = await deliverWithRetries({
       url: d.url,
@@ -107,6 +117,7 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
   }
 
   const router = express.Router();
+  router.use(faults.routes());
   router.use(express.json({ limit: '100kb' }));
 
   /**
@@ -142,8 +153,10 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
   return {
     router,
     sent: () => structuredClone(deliveries),
+    faults,
     close: () => {
       closed = true;
+      faults.close();
       for (const t of timers) {
         clearTimeout(t.timer);
         t.resolve();

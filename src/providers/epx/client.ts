@@ -22,7 +22,7 @@ import {
   ProviderUnavailable,
 } from '../card-provider';
 import { maskPan } from '../card-mask';
-import { BoundedHttp, boundedOptions, type ProviderClientBounds } from '../bounded-http';
+import { BoundedHttp, boundedOptions, type ProviderClientBounds, type Send } from '../bounded-http';
 import type { HttpResponse } from '../http';
 import {
   EpxEnvelopeSchema,
@@ -139,12 +139,17 @@ export class EpxClient implements CardProvider {
 
   /** Looks the sale up first, so it works whichever reference (TAC or BRIC) the caller kept. */
   async refund(req: CardRefundRequest): Promise<CardRefundResult> {
-    const txn = await this.transaction(req.orderId);
+    // Lookup and refund are one call: they share one deadline.
+    return this.http.call((send) => this.refundWith(req, send));
+  }
+
+  private async refundWith(req: CardRefundRequest, send: Send): Promise<CardRefundResult> {
+    const txn = await this.transaction(req.orderId, send);
     if (txn.AUTH_RESP !== '00' || !txn.AUTH_GUID) {
       throw new EpxApiError('not_captured', `order ${req.orderId} has no approved sale to refund`, 409);
     }
     const body: EpxRefundRequest = { amount: cardAmount(req.amount), orderNumber: req.orderId, idempotencyKey: req.idempotencyKey };
-    const env = await this.json('POST', `/refund/${encodeURIComponent(txn.AUTH_GUID)}`, JSON.stringify(body));
+    const env = await this.json('POST', `/refund/${encodeURIComponent(txn.AUTH_GUID)}`, JSON.stringify(body), send);
     const data = env.data;
     if (!data?.AUTH_GUID || data.AUTH_RESP !== '00') {
       if (!data?.AUTH_RESP) throw new ProviderUnavailable('epx', 'unexpected EPX answer: refund lacks AUTH_RESP');
@@ -153,15 +158,15 @@ export class EpxClient implements CardProvider {
     return { refundRef: data.AUTH_GUID, amount: data.AUTH_AMOUNT ?? body.amount };
   }
 
-  private async transaction(orderId: string): Promise<EpxTransaction> {
-    const env = await this.json('GET', `/transactions/${encodeURIComponent(orderId)}`, '');
+  private async transaction(orderId: string, send?: Send): Promise<EpxTransaction> {
+    const env = await this.json('GET', `/transactions/${encodeURIComponent(orderId)}`, '', send);
     if (!env.data) throw new ProviderUnavailable('epx', 'unexpected EPX answer: confirmation lacks data');
     return env.data;
   }
 
   /** Non-2xx → EpxApiError (404 → 'not_found'); a 2xx carrying errors[] is a refusal too. */
-  private async json(method: 'GET' | 'POST', endpoint: string, body: string): Promise<EpxEnvelope> {
-    const res = await this.signed(method, endpoint, body, 'application/json');
+  private async json(method: 'GET' | 'POST', endpoint: string, body: string, send?: Send): Promise<EpxEnvelope> {
+    const res = await this.signed(method, endpoint, body, 'application/json', send);
     const parsed = EpxEnvelopeSchema.safeParse(res.json);
     const first = parsed.success ? parsed.data.errors[0] : undefined;
     if (res.status < 200 || res.status >= 300) {
@@ -178,14 +183,8 @@ export class EpxClient implements CardProvider {
    * Every server call carries EPI-Id and an EPI-Signature over exactly the endpoint and body bytes sent. No
    * answer, 5xx, 408 and 429 are ProviderUnavailable; every other answer goes back to the caller to read.
    */
-  private async signed(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
-    const res = await this.send(method, endpoint, body, contentType);
-    if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('epx', `${endpoint} answered HTTP ${res.status}`);
-    return res;
-  }
-
-  private send(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string): Promise<HttpResponse> {
-    return this.http.send({
+  private async signed(method: 'GET' | 'POST', endpoint: string, body: string, contentType: string, send?: Send): Promise<HttpResponse> {
+    const res = await (send ?? ((r) => this.http.send(r)))({
       method,
       url: `${this.baseUrl}${endpoint}`,
       headers: {
@@ -195,5 +194,7 @@ export class EpxClient implements CardProvider {
       },
       body: body || undefined,
     });
+    if (isUnavailableStatus(res.status)) throw new ProviderUnavailable('epx', `${endpoint} answered HTTP ${res.status}`);
+    return res;
   }
 }

@@ -9,6 +9,8 @@ import { money, toAmountString } from '../../domain/money';
 import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
 import type { SandboxContext } from '../sandbox-context';
+import { browserDonePage, SandboxFaults } from '../sandbox-faults';
+import { EpxOrderEventSchema, EpxPayOrderSchema } from './sandbox-controls';
 import {
   EPX_APPROVED,
   EpxRefundRequestSchema,
@@ -59,7 +61,16 @@ export interface EpxVoidRecord {
   tranNbr: string;
   at: string;
 }
-export type EpxSandboxRecord = EpxChargeRecord | EpxRefundRecord | EpxVoidRecord;
+/** A reversal or chargeback injected by the /_orders/:tranNbr/events control. */
+export interface EpxEventRecord {
+  kind: 'event';
+  key: string;
+  tranNbr: string;
+  event: 'reversal' | 'chargeback';
+  authGuid: string;
+  at: string;
+}
+export type EpxSandboxRecord = EpxChargeRecord | EpxRefundRecord | EpxVoidRecord | EpxEventRecord;
 
 export interface EpxSandbox {
   router: Router;
@@ -68,6 +79,9 @@ export interface EpxSandbox {
   records(): EpxSandboxRecord[];
   charges(): EpxChargeRecord[];
   refunds(): EpxRefundRecord[];
+  faults: SandboxFaults;
+  /** Cuts off calls held by the timeoutNextCalls control. */
+  close(): void;
 }
 
 interface Result {
@@ -83,6 +97,8 @@ interface Txn {
   tranNbr: string;
   tac: string;
   amount: string;
+  /** What was captured when it differs from AMOUNT (the /_orders/:tranNbr/pay control). */
+  capturedAmount?: string;
   redirectUrl: string;
   result?: Result;
   /** What happened since the sale (or to the unused TAC): reported as TRAN_STATE. */
@@ -189,7 +205,7 @@ function txnData(t: Txn): EpxTransaction {
           AUTH_GUID: r.guid,
           AUTH_CARD_TYPE: r.cardType,
           AUTH_MASKED_ACCOUNT_NBR: r.cardMasked,
-          ...(r.authResp === EPX_APPROVED ? { AUTH_AMOUNT: t.amount, AUTH_CODE: r.authCode } : {}),
+          ...(r.authResp === EPX_APPROVED ? { AUTH_AMOUNT: t.capturedAmount ?? t.amount, AUTH_CODE: r.authCode } : {}),
         }
       : {}),
   };
@@ -244,7 +260,13 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     next();
   };
 
+  const faults = new SandboxFaults('epx', { log: ctx.log });
   const router = express.Router();
+  // Test controls first: no EPI signature needed, and the fault middleware sees API calls before anything else.
+  router.use(faults.routes());
+  router.use(
+    faults.apiCalls((req) => req.path === '/browserpost/tac' || /^\/(transactions|refund|void)\//.test(req.path)),
+  );
 
   router.post('/browserpost/tac', raw, requireEpi, (req, res) => {
     const fields = Object.fromEntries(new URLSearchParams(String(res.locals.bodyText)));
@@ -301,7 +323,47 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     byGuid.set(result.guid, t);
     records.push({ kind: 'charge', key: t.tranNbr, tranNbr: t.tranNbr, amount: t.amount, authResp: d.authResp, authGuid: result.guid, cardMasked: result.cardMasked, at: now().toISOString() });
     ctx.log(`epx: card ${result.cardMasked} on ${t.tranNbr} → ${d.authResp} ${d.text}`);
+    // browserNeverReturns: our /api/providers/epx/response never hears of this sale.
+    if (faults.takeBrowserNeverReturns()) return void res.send(browserDonePage('EPX'));
     res.redirect(302, redirectWithResult(t, result));
+  });
+
+  /** Approves the sale as the seed card would, with no browser return; optionally capturing another amount. */
+  router.post('/_orders/:tranNbr/pay', express.json({ limit: '10kb' }), (req, res) => {
+    const parsed = EpxPayOrderSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return sendErrors(res, 400, 'INVALID_REQUEST', parsed.error.message);
+    const t = byTranNbr.get(String(req.params.tranNbr));
+    if (!t) return sendErrors(res, 404, '404', 'transaction not found');
+    if (t.state || t.result?.authResp === EPX_APPROVED) return sendErrors(res, 409, 'NOT_PAYABLE', 'sale already approved or voided');
+    if (parsed.data.amount !== undefined) t.capturedAmount = parsed.data.amount;
+    const result: Result = {
+      authResp: EPX_APPROVED,
+      text: 'APPROVAL',
+      guid: newGuid(),
+      authCode: String(randomInt(100000, 999999)),
+      cardType: 'V',
+      cardMasked: maskPan(SEED_CARD),
+    };
+    t.result = result;
+    byGuid.set(result.guid, t);
+    const amount = t.capturedAmount ?? t.amount;
+    records.push({ kind: 'charge', key: t.tranNbr, tranNbr: t.tranNbr, amount, authResp: EPX_APPROVED, authGuid: result.guid, cardMasked: result.cardMasked, at: now().toISOString() });
+    ctx.log(`epx: ${t.tranNbr} approved by test control (${amount})`);
+    res.json({ data: txnData(t), errors: [], reference: { bric: result.guid } });
+  });
+
+  /** Marks an approved sale reversed or charged back: what the transaction lookup reports from then on. */
+  router.post('/_orders/:tranNbr/events', express.json({ limit: '10kb' }), (req, res) => {
+    const parsed = EpxOrderEventSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return sendErrors(res, 400, 'INVALID_REQUEST', parsed.error.message);
+    const t = byTranNbr.get(String(req.params.tranNbr));
+    if (!t) return sendErrors(res, 404, '404', 'transaction not found');
+    if (t.result?.authResp !== EPX_APPROVED) return sendErrors(res, 409, 'NOT_CAPTURED', 'no approved sale to reverse or charge back');
+    const { event } = parsed.data;
+    t.state = event === 'reversal' ? 'REVERSED' : 'CHARGEBACK';
+    records.push({ kind: 'event', key: t.tranNbr, tranNbr: t.tranNbr, event, authGuid: t.result.guid, at: now().toISOString() });
+    ctx.log(`epx: ${event} on ${t.tranNbr} (test control)`);
+    res.json({ data: txnData(t), errors: [], reference: { bric: t.result.guid } });
   });
 
   router.get('/transactions/:tranNbr', raw, requireEpi, (req, res) => {
@@ -387,5 +449,7 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     records: () => structuredClone(records),
     charges: () => structuredClone(records.filter((r): r is EpxChargeRecord => r.kind === 'charge')),
     refunds: () => structuredClone(records.filter((r): r is EpxRefundRecord => r.kind === 'refund')),
+    faults,
+    close: () => faults.close(),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Offline NETOPIA: the v2 JSON endpoints our client calls (same auth, same shapes), a hosted card page, and IPNs
- * signed the way NETOPIA signs them, sent with retries before the browser is sent back. State is in memory.
+ * signed the way NETOPIA signs them. The first IPN try goes before the browser is sent back; an undelivered IPN is
+ * re-sent in the background on a real schedule (minutes to hours, compressible for tests). Test controls
+ * (sandbox-faults.ts, /_orders/...) inject faults and provider-side events. State is in memory.
  * Card numbers exist only inside one request: records, logs and pages hold maskPan() forms; CVVs are never kept.
  */
 import { randomInt, randomUUID } from 'node:crypto';
@@ -10,6 +12,7 @@ import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
 import { httpRequest } from '../http';
 import type { SandboxContext } from '../sandbox-context';
+import { browserDonePage, SandboxFaults } from '../sandbox-faults';
 import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from './keys';
 import {
   JsonDecimal,
@@ -21,6 +24,7 @@ import {
   NetopiaStatusRequestSchema,
   stringifyWithDecimals,
 } from './wire';
+import { NetopiaOrderEventSchema, NetopiaPayOrderSchema, NETOPIA_EVENT_STATUS, type NetopiaOrderEvent } from './sandbox-controls';
 
 export const NETOPIA_SANDBOX_DEFAULTS = {
   apiKey: 'sandbox-netopia-api-key',
@@ -30,9 +34,13 @@ export const NETOPIA_SANDBOX_DEFAULTS = {
 export interface NetopiaSandboxOptions {
   apiKey?: string;
   posSignature?: string;
-  /** IPN deliveries per payment (first try included) and the backoff base between them. */
-  ipnAttempts?: number;
-  ipnRetryBaseMs?: number;
+  /**
+   * Wait before each IPN try (the first try included, usually 0); its length is the number of tries. Default
+   * NETOPIA_IPN_SCHEDULE_MS: at once, 1 min, 5 min, 15 min, 1 h, 2 h, 4 h, 8 h, 24 h.
+   */
+  ipnScheduleMs?: number[];
+  /** Multiplies every wait of the schedule, e.g. 0.001 to turn minutes into tens of ms (env NETOPIA_SANDBOX_IPN_TIME_SCALE). */
+  ipnTimeScale?: number;
   ipnTimeoutMs?: number;
   /** An order nobody paid becomes status 23 (expired) after this long. */
   orderTtlMs?: number;
@@ -62,6 +70,15 @@ export interface NetopiaRefundRecord {
   currency: string;
   at: string;
 }
+export interface NetopiaIpnTry {
+  at: string;
+  /** HTTP status, or 0 when there was no answer. */
+  httpStatus: number;
+  /** The merchant's errorType (0 ok, 1 re-send, 2 permanent), when it answered one. */
+  errorType?: number;
+  error?: string;
+}
+/** One IPN (one order status), with every try so far; updated in place while retries are pending. */
 export interface NetopiaIpnRecord {
   kind: 'ipn';
   key: string;
@@ -69,7 +86,24 @@ export interface NetopiaIpnRecord {
   ntpId: string;
   status: number;
   attempts: number;
+  tries: NetopiaIpnTry[];
   delivered: boolean;
+  /** Dropped by the dropCallbacks test control: never sent, never retried. */
+  dropped: boolean;
+  /** No more tries will be made (delivered, dropped, refused permanently, schedule used up, sandbox closed). */
+  done: boolean;
+  at: string;
+}
+/** A provider-side event injected by the /_orders/:orderId/events control. */
+export interface NetopiaEventRecord {
+  kind: 'event';
+  key: string;
+  orderId: string;
+  ntpId: string;
+  event: NetopiaOrderEvent;
+  status: number;
+  amount: string;
+  currency: string;
   at: string;
 }
 export interface NetopiaVoidRecord {
@@ -79,7 +113,10 @@ export interface NetopiaVoidRecord {
   ntpId: string;
   at: string;
 }
-export type NetopiaSandboxRecord = NetopiaChargeRecord | NetopiaRefundRecord | NetopiaIpnRecord | NetopiaVoidRecord;
+export type NetopiaSandboxRecord = NetopiaChargeRecord | NetopiaRefundRecord | NetopiaIpnRecord | NetopiaVoidRecord | NetopiaEventRecord;
+
+/** NETOPIA's real IPN retry schedule is UNCONFIRMED: this is a realistic one (waits before each try). */
+export const NETOPIA_IPN_SCHEDULE_MS: readonly number[] = [0, 60_000, 300_000, 900_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 86_400_000];
 
 export interface NetopiaSandbox {
   router: Router;
@@ -89,6 +126,11 @@ export interface NetopiaSandbox {
   records(): NetopiaSandboxRecord[];
   charges(): NetopiaChargeRecord[];
   refunds(): NetopiaRefundRecord[];
+  faults: SandboxFaults;
+  /** Resolves when no IPN try is pending (for tests with a compressed schedule). */
+  ipnsIdle(): Promise<void>;
+  /** Stops pending IPN retries and cuts off held calls. */
+  close(): void;
 }
 
 interface Order {
@@ -105,6 +147,9 @@ interface Order {
   message?: string;
   cardMasked?: string;
   operationDate?: string;
+  /** What was captured, when it differs from the order (the /_orders/:id/pay control can capture another amount). */
+  paidAmount?: string;
+  paidCurrency?: string;
   refunded: string;
   refunds: Map<string, NetopiaRefundRecord>;
 }
@@ -120,6 +165,18 @@ const TEST_CARDS: Record<string, { code: string; message: string }> = {
   '9900130597497640': { code: '99', message: 'Bank error' },
 };
 const ACCEPTED_CARD = '9900004810225098';
+/** Orders the /_orders/:id/pay control may approve: the ones a card page would still take a card for. */
+const PAYABLE_STATUSES: ReadonlySet<number> = new Set([NETOPIA_STATUS.NEW, NETOPIA_STATUS.OPENED, NETOPIA_STATUS.DECLINED, NETOPIA_STATUS.ERROR]);
+/** Captured at some point: events (credit, reversal, chargeback) apply to these. */
+const CAPTURED_STATUSES: ReadonlySet<number> = new Set([
+  NETOPIA_STATUS.PAID,
+  NETOPIA_STATUS.CONFIRMED,
+  NETOPIA_STATUS.CREDIT,
+  NETOPIA_STATUS.CHARGEBACK_INIT,
+  NETOPIA_STATUS.CHARGEBACK_ACCEPT,
+  NETOPIA_STATUS.CHARGEBACK_REPRESENTMENT,
+  NETOPIA_STATUS.REVERSED,
+]);
 /** Unpaid orders a cancel call turns into 4 (CANCELED). */
 const CANCELLABLE_STATUSES: ReadonlySet<number> = new Set([
   NETOPIA_STATUS.NEW,
@@ -205,8 +262,6 @@ function returnUrl(order: Order): string {
   return url.toString();
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function sendJson(res: Response, status: number, body: unknown): void {
   res.status(status).type('application/json').send(stringifyWithDecimals(body));
 }
@@ -220,8 +275,19 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   const apiKey = opts.apiKey ?? NETOPIA_SANDBOX_DEFAULTS.apiKey;
   const posSignature = opts.posSignature ?? NETOPIA_SANDBOX_DEFAULTS.posSignature;
   const keys = opts.keyPair ?? generateNetopiaKeyPair();
-  const ipnAttempts = opts.ipnAttempts ?? 5;
-  const ipnRetryBaseMs = opts.ipnRetryBaseMs ?? 200;
+  const ipnSchedule = opts.ipnScheduleMs?.length ? opts.ipnScheduleMs : NETOPIA_IPN_SCHEDULE_MS;
+  const ipnTimeScale = opts.ipnTimeScale ?? 1;
+  const faults = new SandboxFaults('netopia', { log: ctx.log });
+  const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  const pendingIpns = new Set<Promise<void>>();
+  let closed = false;
+  /** A wait that close() ends early, so no timer outlives the sandbox. */
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0) return resolve();
+      const entry = { timer: setTimeout(() => (timers.delete(entry), resolve()), ms), resolve };
+      timers.add(entry);
+    });
   const orderTtlMs = opts.orderTtlMs ?? 60 * 60 * 1000;
   const now = opts.now ?? (() => new Date());
 
@@ -252,8 +318,8 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
       method: 'card',
       ntpID: o.ntpId,
       status: o.status,
-      amount: new JsonDecimal(o.amount),
-      currency: o.currency,
+      amount: new JsonDecimal(o.paidAmount ?? o.amount),
+      currency: o.paidCurrency ?? o.currency,
       paymentURL: paymentUrl(o),
       operationDate: o.operationDate ?? '',
       ...(o.cardMasked ? { instrument: { panMasked: o.cardMasked } } : {}),
@@ -268,36 +334,79 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     return o.code ? { code: o.code, message: o.message ?? '' } : undefined;
   }
 
-  async function deliverIpn(o: Order): Promise<void> {
+  /**
+   * Sends the IPN for the order's current status: the first try at once (the returned promise settles after it),
+   * the rest in the background per the schedule until the merchant answers errorType 0 (or 2: a permanent no).
+   */
+  function sendIpn(o: Order): Promise<void> {
     const rawBody = stringifyWithDecimals({
       order: { orderID: o.orderId, ntpID: o.ntpId, amount: new JsonDecimal(o.amount), currency: o.currency },
       payment: { ...paymentJson(o), code: errorJson(o)?.code ?? '', message: errorJson(o)?.message ?? '' },
     });
     const token = signNetopiaIpnToken({ rawBody, posSignature, privateKeyPem: keys.privateKeyPem });
-    let attempts = 0;
-    let delivered = false;
-    while (attempts < ipnAttempts && !delivered) {
-      if (attempts > 0) await sleep(ipnRetryBaseMs * 2 ** (attempts - 1));
-      attempts++;
-      try {
-        const res = await httpRequest({
-          method: 'POST',
-          url: o.notifyUrl,
-          headers: { 'content-type': 'application/json', 'verification-token': token },
-          body: rawBody,
-          retries: 0,
-          timeoutMs: opts.ipnTimeoutMs ?? 5000,
-        });
-        const reply = NetopiaIpnReplySchema.safeParse(res.json);
-        delivered = res.status >= 200 && res.status < 300 && reply.success && reply.data.errorType === 0;
-        // errorType 2 = permanent: the merchant says a re-send cannot help.
-        if (reply.success && reply.data.errorType === 2) break;
-      } catch {
-        // unreachable notify URL: try again after the backoff
-      }
+    const record: NetopiaIpnRecord = {
+      kind: 'ipn',
+      key: o.orderId,
+      orderId: o.orderId,
+      ntpId: o.ntpId,
+      status: o.status,
+      attempts: 0,
+      tries: [],
+      delivered: false,
+      dropped: false,
+      done: false,
+      at: now().toISOString(),
+    };
+    records.push(record);
+    if (faults.takeDropCallback()) {
+      record.dropped = true;
+      record.done = true;
+      ctx.log(`netopia: IPN for ${o.orderId} status ${o.status} dropped (test control)`);
+      return Promise.resolve();
     }
-    records.push({ kind: 'ipn', key: o.orderId, orderId: o.orderId, ntpId: o.ntpId, status: o.status, attempts, delivered, at: now().toISOString() });
-    ctx.log(`netopia: IPN for ${o.orderId} status ${o.status} ${delivered ? 'delivered' : 'NOT delivered'} after ${attempts} attempt(s)`);
+    let firstTried: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => (firstTried = resolve));
+    const run = (async () => {
+      for (let i = 0; i < ipnSchedule.length && !record.delivered && !closed; i++) {
+        await sleep(Math.round(ipnSchedule[i] * ipnTimeScale));
+        if (closed) break;
+        const stop = await tryIpn(o, record, rawBody, token);
+        if (i === 0) firstTried();
+        if (stop) break;
+      }
+      record.done = true;
+      firstTried();
+      ctx.log(`netopia: IPN for ${o.orderId} status ${o.status} ${record.delivered ? 'delivered' : 'NOT delivered'} after ${record.attempts} attempt(s)`);
+    })();
+    pendingIpns.add(run);
+    void run.finally(() => pendingIpns.delete(run));
+    return first;
+  }
+
+  /** One IPN try, recorded; true when no further try should follow. */
+  async function tryIpn(o: Order, record: NetopiaIpnRecord, rawBody: string, token: string): Promise<boolean> {
+    record.attempts++;
+    const attempt: NetopiaIpnTry = { at: now().toISOString(), httpStatus: 0 };
+    record.tries.push(attempt);
+    try {
+      const res = await httpRequest({
+        method: 'POST',
+        url: o.notifyUrl,
+        headers: { 'content-type': 'application/json', 'verification-token': token },
+        body: rawBody,
+        retries: 0,
+        timeoutMs: opts.ipnTimeoutMs ?? 5000,
+      });
+      attempt.httpStatus = res.status;
+      const reply = NetopiaIpnReplySchema.safeParse(res.json);
+      if (reply.success) attempt.errorType = reply.data.errorType;
+      record.delivered = res.status >= 200 && res.status < 300 && reply.success && reply.data.errorType === 0;
+      // errorType 2 = permanent: the merchant says a re-send cannot help.
+      return record.delivered || (reply.success && reply.data.errorType === 2);
+    } catch (err) {
+      attempt.error = (err as Error).message;
+      return false;
+    }
   }
 
   const requireApiKey = (req: Request, res: Response, next: NextFunction) => {
@@ -307,6 +416,9 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   const json = express.json({ limit: '100kb' });
   const form = express.urlencoded({ extended: false, limit: '10kb' });
   const router = express.Router();
+  // Test controls first: they need no API key, and the fault middleware sees API calls before anything else.
+  router.use(faults.routes());
+  router.use(faults.apiCalls((req) => req.path === '/payment/card/start' || req.path.startsWith('/operation/')));
 
   router.post('/payment/card/start', json, requireApiKey, (req, res) => {
     const parsed = NetopiaStartRequestSchema.safeParse(req.body);
@@ -489,8 +601,58 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     ctx.log(`netopia: card ${cardMasked} on ${o.orderId} → ${result.code} ${result.message}`);
 
     // NETOPIA notifies the merchant before the shopper is sent back, so the return page can already know.
-    await deliverIpn(o);
+    await sendIpn(o);
+    if (faults.takeBrowserNeverReturns()) return void res.send(browserDonePage('NETOPIA'));
     res.redirect(302, returnUrl(o));
+  });
+
+  /** Approves the order server-side as the accepted test card would, optionally capturing another amount/currency. */
+  router.post('/_orders/:orderId/pay', json, (req, res) => {
+    const parsed = NetopiaPayOrderSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 400, '100', `invalid test control: ${parsed.error.message}`);
+    const o = byOrderId.get(String(req.params.orderId));
+    if (!o) return sendError(res, 404, '404', 'order not found');
+    expireIfStale(o);
+    if (!PAYABLE_STATUSES.has(o.status)) return sendError(res, 409, '99', `order has status ${o.status}: it cannot be paid`);
+    o.status = NETOPIA_STATUS.PAID;
+    o.code = '00';
+    o.message = 'Approved';
+    o.cardMasked = maskPan(ACCEPTED_CARD);
+    o.operationDate = now().toISOString();
+    if (parsed.data.amount !== undefined) o.paidAmount = toAmountString(parsed.data.amount);
+    if (parsed.data.currency !== undefined) o.paidCurrency = parsed.data.currency;
+    records.push({
+      kind: 'charge',
+      key: o.orderId,
+      orderId: o.orderId,
+      ntpId: o.ntpId,
+      amount: o.paidAmount ?? o.amount,
+      currency: o.paidCurrency ?? o.currency,
+      approved: true,
+      errorCode: '00',
+      cardMasked: o.cardMasked,
+      at: o.operationDate,
+    });
+    ctx.log(`netopia: order ${o.orderId} paid by test control (${o.paidAmount ?? o.amount} ${o.paidCurrency ?? o.currency})`);
+    void sendIpn(o);
+    sendJson(res, 200, statusAnswer(o));
+  });
+
+  /** Moves a captured order to 8 (credit), 17 (reversal) or 9 (chargeback), records it and sends the IPN. */
+  router.post('/_orders/:orderId/events', json, (req, res) => {
+    const parsed = NetopiaOrderEventSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 400, '100', `invalid test control: ${parsed.error.message}`);
+    const o = byOrderId.get(String(req.params.orderId));
+    if (!o) return sendError(res, 404, '404', 'order not found');
+    if (!CAPTURED_STATUSES.has(o.status)) return sendError(res, 409, '51', `order has status ${o.status}: nothing was captured`);
+    const { event } = parsed.data;
+    const amount = toAmountString(parsed.data.amount ?? o.paidAmount ?? o.amount);
+    o.status = NETOPIA_EVENT_STATUS[event];
+    if (event === 'credit') o.refunded = toAmountString(money(o.refunded).plus(amount));
+    records.push({ kind: 'event', key: o.orderId, orderId: o.orderId, ntpId: o.ntpId, event, status: o.status, amount, currency: o.paidCurrency ?? o.currency, at: now().toISOString() });
+    ctx.log(`netopia: ${event} of ${amount} on ${o.orderId} (test control) → status ${o.status}`);
+    void sendIpn(o);
+    sendJson(res, 200, statusAnswer(o));
   });
 
   router.get('/public-key.pem', (_req, res) => void res.type('application/x-pem-file').send(keys.publicKeyPem));
@@ -511,5 +673,18 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     records: () => structuredClone(records),
     charges: () => structuredClone(records.filter((r): r is NetopiaChargeRecord => r.kind === 'charge')),
     refunds: () => structuredClone(records.filter((r): r is NetopiaRefundRecord => r.kind === 'refund')),
+    faults,
+    ipnsIdle: async () => {
+      while (pendingIpns.size > 0) await Promise.allSettled([...pendingIpns]);
+    },
+    close: () => {
+      closed = true;
+      for (const t of timers) {
+        clearTimeout(t.timer);
+        t.resolve();
+      }
+      timers.clear();
+      faults.close();
+    },
   };
 }

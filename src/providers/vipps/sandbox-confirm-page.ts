@@ -2,13 +2,15 @@ import { Router, type Request, type Response } from 'express';
 import { escapeHtml, normalizePhone, ProblemError } from './sandbox-http';
 import type { RecurringState } from './sandbox-state';
 import { fromOre, toOre } from './wire';
+import { browserDonePage } from '../sandbox-faults';
 
 /**
  * The page behind vippsConfirmationUrl: stands in for the Vipps app, where the user accepts the
  * agreement (optionally choosing their own daily maxAmount) or declines it. Like Vipps, it then sends
  * the browser to merchantRedirectUrl either way, so the merchant must poll the agreement for the result.
  */
-export function confirmPageRoutes(state: RecurringState, settle: () => Promise<void>): Router {
+/** neverReturns: asked once per accept/reject; true shows a "done" page instead of the redirect (test control). */
+export function confirmPageRoutes(state: RecurringState, settle: () => Promise<void>, neverReturns: () => boolean = () => false): Router {
   const r = Router();
 
   r.get('/_ui/agreements/:agreementId', (req: Request, res: Response) => {
@@ -43,6 +45,7 @@ export function confirmPageRoutes(state: RecurringState, settle: () => Promise<v
       if (form.action === 'reject') {
         const a = state.reject(id);
         await settle();
+        if (neverReturns()) return void res.send(browserDonePage('Vipps'));
         res.redirect(302, a.merchantRedirectUrl);
         return;
       }
@@ -51,6 +54,7 @@ export function confirmPageRoutes(state: RecurringState, settle: () => Promise<v
       if (!phone) throw new ProblemError(400, 'Bad Request', 'a valid phone number is required');
       const a = state.accept(id, phone, parseKroner(form.maxAmount));
       await settle();
+      if (neverReturns()) return void res.send(browserDonePage('Vipps'));
       res.redirect(302, a.merchantRedirectUrl);
     } catch (err) {
       errorPage(res, err);

@@ -26,7 +26,8 @@ export interface WebhookDelivery {
   /** Exactly the bytes sent and signed. */
   body: string;
   attempts: WebhookAttempt[];
-  state: 'pending' | 'delivered' | 'failed';
+  /** dropped: by the dropCallbacks test control, never sent and never retried. */
+  state: 'pending' | 'delivered' | 'failed' | 'dropped';
 }
 
 export interface WebhookDispatcherOptions {
@@ -36,6 +37,8 @@ export interface WebhookDispatcherOptions {
   retryDelaysMs: number[];
   timeoutMs: number;
   log: (message: string) => void;
+  /** Asked once per event: true drops it (test control). */
+  shouldDrop?: () => boolean;
 }
 
 export class WebhookDispatcher {
@@ -66,6 +69,11 @@ export class WebhookDispatcher {
       state: 'pending',
     };
     this.deliveries.push(delivery);
+    if (this.opts.shouldDrop?.()) {
+      delivery.state = 'dropped';
+      this.opts.log(`vipps sandbox: webhook ${eventType} ${delivery.id} dropped (test control)`);
+      return delivery;
+    }
     let firstDone!: () => void;
     const first = new Promise<void>((resolve) => (firstDone = resolve));
     this.firstAttempts.add(first);

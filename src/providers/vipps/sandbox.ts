@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { SandboxContext } from '../sandbox-context';
+import { SandboxFaults } from '../sandbox-faults';
 import { safeEqual } from '../../security/constant-time';
 import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock } from './sandbox-clock';
 import { confirmPageRoutes } from './sandbox-confirm-page';
 import { handle, IdempotencyStore, merchantAuth, normalizePhone, parseBody, problemBody, sendReply } from './sandbox-http';
 import { SandboxLogin, type SandboxLoginRecord } from './sandbox-login';
+import { LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from './login';
 import { qrRoutes, type SandboxQr } from './sandbox-qr';
 import { receiptRoutes, type SandboxReceipt } from './sandbox-receipts';
 import { recurringRoutes } from './sandbox-recurring';
@@ -94,9 +96,23 @@ export interface VippsSandbox {
   process(): Promise<void>;
   /** Resolves when every webhook was delivered or given up. */
   webhooksIdle(): Promise<void>;
-  /** Stops webhook retries. */
+  /** Test controls (GET/POST/DELETE /_controls). */
+  faults: SandboxFaults;
+  /** Stops webhook retries and cuts off held calls. */
   close(): void;
 }
+
+/** The routes our product calls (merchant API, access token, Login token/userinfo); not pages, not /_ controls. */
+const VIPPS_API_CALL = new RegExp(
+  [
+    '^/accesstoken/get$',
+    '^/recurring/v3/',
+    '^/order-management/',
+    '^/qr/v1/merchant-redirect',
+    `^${LOGIN_TOKEN_PATH}$`,
+    `^${LOGIN_USERINFO_PATH}$`,
+  ].join('|'),
+);
 
 const AdvanceSchema = z
   .strictObject({ days: z.number().min(0).optional(), hours: z.number().min(0).optional(), minutes: z.number().min(0).optional() })
@@ -112,7 +128,9 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
 
   const clock = new SandboxClock();
   const users = new SandboxUsers(opts.loginUsers, normalizePhone);
+  const faults = new SandboxFaults('vipps', { log: ctx.log });
   const dispatcher = new WebhookDispatcher({
+    shouldDrop: () => faults.takeDropCallback(),
     url: opts.webhookUrl,
     secret: opts.webhookSecret,
     retryDelaysMs: opts.webhookRetryDelaysMs ?? [1_000, 5_000, 30_000, 120_000],
@@ -154,6 +172,9 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
   const clockView = () => ({ now: clock.nowIso(), today: clock.today() });
 
   const router = Router();
+  // Test controls first; API calls are the merchant API and token routes our product calls (not pages, not /_).
+  router.use(faults.routes());
+  router.use(faults.apiCalls((req) => VIPPS_API_CALL.test(req.path)));
   router.use(express.json());
   router.use(express.urlencoded({ extended: false }));
 
@@ -183,7 +204,7 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
   });
 
   // Browser-facing and test-control routes: no merchant credentials.
-  router.use(confirmPageRoutes(state, settle));
+  router.use(confirmPageRoutes(state, settle, () => faults.takeBrowserNeverReturns()));
   router.use(login.routes());
   const qr = qrRoutes(qrs, idem, baseUrl);
   router.use(qr.public);
@@ -274,6 +295,10 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
       await settle();
     },
     webhooksIdle: () => dispatcher.idle(),
-    close: () => dispatcher.close(),
+    faults,
+    close: () => {
+      dispatcher.close();
+      faults.close();
+    },
   };
 }

@@ -52,7 +52,7 @@ const newOrderId = () => `${7000 + ++seq}-1`;
 
 beforeAll(async () => {
   sandbox = createNetopiaSandbox(ctx, {
-    ipnRetryBaseMs: 10,
+    ipnScheduleMs: [0, 10, 10, 10, 10],
     orderTtlMs: 60_000,
     now: () => new Date(Date.now() + clockOffsetMs),
   });
@@ -95,6 +95,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  sandbox.close();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((resolve) => s.close(resolve));
@@ -266,6 +267,7 @@ describe('IPN delivery and verification', () => {
     const { orderId, redirectUrl } = await start();
     failNextIpns = 2;
     await pay(redirectUrl, '9900004810225098');
+    await sandbox.ipnsIdle();
     expect(deliveries.filter((d) => d.rawBody.toString().includes(`"${orderId}"`))).toHaveLength(3);
     expect(ipnFor(orderId)).toHaveLength(1);
     expect(sandbox.records().find((r) => r.kind === 'ipn' && r.orderId === orderId)).toMatchObject({ attempts: 3, delivered: true });
