@@ -1,4 +1,7 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { LedgerModel, SessionModel } from '../src/db/models';
+import { orderRefundWorkflowId } from '../src/temporal/ids';
+import { orderRefund } from '../workflows/order-refund';
 import { money } from '../src/domain/money';
 import { ProviderRefusal, type CardProvider, type CardProviderName } from '../src/providers/card-provider';
 import { recordLedgerEntry } from './ledger';
@@ -28,14 +31,38 @@ export interface LateCaptureBooking {
 export interface OrderRefundActivities {
   /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */
   refundCapturedOrder(req: OrderRefundRequest): Promise<OrderRefundOutcome>;
+  /**
+   * Starts the order's refund workflow (`order-refund-<orderId>`) unless it exists already. Started from an
+   * activity rather than as a child, so it is independent of the session workflow's life.
+   */
+  startOrderRefund(req: OrderRefundRequest): Promise<{ started: boolean }>;
   /** Books a capture the session workflow never saw; false when the ledger already has it (nothing to do). */
   bookLateCapture(req: LateCaptureBooking): Promise<{ booked: boolean; source: 'barrier' | 'autopay' }>;
 }
 
 const refundKey = (orderId: string) => `refund-${orderId}-auto`;
 
-export function createOrderRefundActivities(deps: { cardProviders: Record<CardProviderName, CardProvider> }): OrderRefundActivities {
+export function createOrderRefundActivities(deps: {
+  cardProviders: Record<CardProviderName, CardProvider>;
+  temporal: Client;
+  taskQueue: string;
+}): OrderRefundActivities {
   return {
+    async startOrderRefund(req) {
+      try {
+        await deps.temporal.workflow.start(orderRefund, {
+          workflowId: orderRefundWorkflowId(req.orderId),
+          taskQueue: deps.taskQueue,
+          args: [req],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        return { started: true };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
+        throw err;
+      }
+    },
+
     async refundCapturedOrder(req) {
       const done = await LedgerModel.findOne({ idempotencyKey: refundKey(req.orderId) }).lean();
       if (done) return { status: 'refunded', refundRef: String((done.providerRefs as Record<string, string>).refundRef ?? '') };

@@ -4,12 +4,10 @@
  * taken back after the session closed (reversal, chargeback, a refund made at the provider). Started with
  * signalWithStart as `late-capture-<orderId>`, so repeated notices land in one place and change nothing twice.
  */
-import { condition, proxyActivities, setHandler, startChild, upsertSearchAttributes, ParentClosePolicy, WorkflowIdReusePolicy, log } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/contracts';
 import type { OrderRefundActivities } from '../activities/order-refunds';
-import { orderRefundWorkflowId } from '../src/temporal/ids';
 import { lateProviderResultSignal, type LateCaptureInput, type PaymentResult, type CardProviderName } from './messages';
-import { orderRefund } from './order-refund';
 import { SA_ATTENTION } from './search-attributes';
 
 const acts = proxyActivities<SessionActivities & OrderRefundActivities>({
@@ -37,12 +35,16 @@ export async function lateCapture(input: LateCaptureInput): Promise<{ handled: s
         handled.push('paid: already booked by the session');
         continue;
       }
-      await startChild(orderRefund, {
-        workflowId: orderRefundWorkflowId(input.orderId),
-        args: [{ sessionId: input.sessionId, orderId: input.orderId, provider: r.provider, providerRef: r.providerRef, amount: r.amount, currency: r.currency, reason: 'late capture after the session ended', source }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      }).catch((err: unknown) => log.info('order refund already running or done', { orderId: input.orderId, error: String(err) }));
+      await acts.startOrderRefund({
+        sessionId: input.sessionId,
+        orderId: input.orderId,
+        provider: r.provider,
+        providerRef: r.providerRef,
+        amount: r.amount,
+        currency: r.currency,
+        reason: 'late capture after the session ended',
+        source,
+      });
       handled.push('paid: booked and refunded');
     } else if (r.outcome === 'refunded' || r.outcome === 'reversed' || r.outcome === 'chargeback') {
       const kind = r.outcome === 'refunded' ? 'refund' : r.outcome === 'reversed' ? 'reversal' : 'chargeback';

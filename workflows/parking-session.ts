@@ -15,19 +15,17 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   log,
   patched,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   uuid4,
-  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/contracts';
+import type { OrderRefundActivities } from '../activities/order-refunds';
 import { addsUp } from '../src/domain/vat';
 import { money } from '../src/domain/money';
 import {
@@ -39,7 +37,6 @@ import {
   type ProviderOutcome,
 } from '../src/domain/payment-attempt';
 import { canTransition, cancelRefusal, finalizeRefusal, isTerminal, type SessionState } from '../src/domain/session';
-import { orderRefundWorkflowId } from '../src/temporal/ids';
 import {
   accessAttemptUpdate,
   attentionSignal,
@@ -65,12 +62,16 @@ import {
   type SmartKeyView,
   type StartPaymentResult,
 } from './messages';
-import { orderRefund } from './order-refund';
 import { parkingSessionV1 } from './parking-session-v1';
 import { SA_AMOUNT, SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from './search-attributes';
 
 /** Sessions started before this marker run parkingSessionV1 to the end; new ones run this file. */
 export const SETTLEMENT_PATCH = 'settlement-v2';
+
+const refundActs = proxyActivities<OrderRefundActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
 
 const acts = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
@@ -340,15 +341,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
 
   /** The refund runs in its own workflow (unlimited retries, ops escalation), so it can outlive this session. */
   async function refundOrder(a: PaymentAttemptView, amount: string, currency: string, providerRef: string, reason: string): Promise<void> {
-    await startChild(orderRefund, {
-      workflowId: orderRefundWorkflowId(a.orderId),
-      args: [{ sessionId, orderId: a.orderId, provider: a.provider, providerRef, amount, currency, reason, source: ledgerSource() }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    }).catch((err: unknown) => {
-      // Already started for this order (a repeated fact): the one refund workflow owns it.
-      log.info('order refund already running or done', { orderId: a.orderId, error: String(err) });
-    });
+    await refundActs.startOrderRefund({ sessionId, orderId: a.orderId, provider: a.provider, providerRef, amount, currency, reason, source: ledgerSource() });
   }
 
   async function onMoneyReturned(a: PaymentAttemptView, outcome: 'refunded' | 'reversed' | 'chargeback', r: PaymentResult): Promise<void> {
@@ -541,7 +534,11 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
 
   /** Runs one queued item; answers (for updates) are given after the read model is written. */
   async function handle(work: Work): Promise<[boolean, (() => void) | undefined]> {
-    const reply = <T>(pending: Pending<T>, result: T | Refusal) => () => void (pending.result = result);
+    // A snapshot: the loop may change the view again before the caller's answer is serialised.
+    const reply =
+      <T>(pending: Pending<T>, result: T | Refusal) =>
+      () =>
+        void (pending.result = JSON.parse(JSON.stringify(result)) as T | Refusal);
     switch (work.kind) {
       case 'gate':
         return [onGate(work.event), undefined];
