@@ -89,6 +89,13 @@ const EnvSchema = z.object({
   ENTRY_TIMEOUT_MINUTES: z.coerce.number().int().positive().default(120),
   PAYMENT_ATTEMPT_TTL_MINUTES: z.coerce.number().int().positive().default(15),
   SMART_KEY_TRIES: z.coerce.number().int().positive().default(3),
+  /** Stays longer than this, or prices above MAX_CHARGE_AMOUNT (parking currency), go to ops instead of a charge. */
+  MAX_STAY_HOURS: z.coerce.number().int().positive().default(720),
+  MAX_CHARGE_AMOUNT: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'a decimal amount like 5000.00').default('5000.00'),
+  /** A gate's occurred_at is clamped to [created − skew, now]; later or earlier times are not believed. */
+  GATE_CLOCK_SKEW_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
+  /** An ANPR session keeps asking Autopay to connect this long while the camera has not seen the car. */
+  ANPR_CONNECT_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
 
   NETOPIA_BASE_URL: url.optional(),
   NETOPIA_API_KEY: z.string().min(1).optional(),

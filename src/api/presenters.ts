@@ -47,6 +47,8 @@ export function parkingSessionDetails(v: SessionView, payUrl: string | null) {
     pay_url: v.state === 'exiting' && v.paymentStatus !== 'paid' && v.paymentStatus !== 'billed' ? payUrl : null,
     last_payment_error: last && (last.status === 'declined' || last.status === 'expired') ? last.reason : null,
     vehicle_reg: v.plate,
+    /** What the driver should know right now (e.g. the camera has not seen the car yet), in plain words. */
+    notice: v.notice ?? null,
     created_at: seedTime(v.createdAt),
   };
 }

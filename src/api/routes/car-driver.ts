@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { isDuplicateKey } from '../../db/connection';
@@ -24,12 +25,12 @@ import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession 
 const driverOf = (req: Request) => req.driverId as string;
 
 /** Integer ids as the seed API uses them: insert-with-unique-index, retry on collision (no counters). */
-async function allocateSession(driverId: string, parkingId: number, kind: string): Promise<number> {
+async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const last = await SessionModel.findOne({}, { sessionId: 1 }).sort({ sessionId: -1 }).lean();
     const sessionId = (last?.sessionId ?? 0) + 1;
     try {
-      await SessionModel.create({ sessionId, driverId, parkingId, kind, state: 'entering', version: 0 });
+      await SessionModel.create({ sessionId, driverId, parkingId, kind, state: 'entering', version: 0, entranceAccessCommand });
       return sessionId;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -72,6 +73,10 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       entryTimeoutMs: config.ENTRY_TIMEOUT_MINUTES * 60_000,
       paymentAttemptTtlMs: config.PAYMENT_ATTEMPT_TTL_MINUTES * 60_000,
       smartKeyTries: config.SMART_KEY_TRIES,
+      maxStayMs: config.MAX_STAY_HOURS * 3_600_000,
+      maxAmount: config.MAX_CHARGE_AMOUNT,
+      gateClockSkewMs: config.GATE_CLOCK_SKEW_MINUTES * 60_000,
+      anprConnectWindowMs: config.ANPR_CONNECT_WINDOW_MINUTES * 60_000,
     };
     let input: Omit<ParkingSessionInput, 'sessionId'>;
     if ('parking_area_code' in raw) {
@@ -108,12 +113,14 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       if (!parking.active) throw unprocessable(`parking ${parking.id} is not active`);
       input = { driverId, kind: 'barrier', parking: toParkingSnapshot(parking), createdAt: new Date().toISOString(), settings };
     }
-    const sessionId = await allocateSession(driverId, input.parking.id, input.kind);
+    // The entrance key is made here and stored with the id: durable before the app (or a gate) can use it.
+    const entranceAccessCommand = input.kind === 'barrier' ? randomUUID().replace(/-/g, '') : undefined;
+    const sessionId = await allocateSession(driverId, input.parking.id, input.kind, entranceAccessCommand ?? null);
     try {
       await temporal.workflow.start('parkingSession', {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ ...input, sessionId }],
+        args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
     } catch (err) {

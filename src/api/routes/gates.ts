@@ -29,7 +29,9 @@ const forbidden = (message: string) => new ApiError(403, 'gate_mismatch', messag
 
 /** The session whose smart key carries this access command (read model; the workflow then decides). */
 async function sessionByAccessCommand(command: string): Promise<number | null> {
-  const row = await SessionModel.findOne({ $or: [{ 'view.entranceKey.accessCommand': command }, { 'view.exitKey.accessCommand': command }] }, { sessionId: 1 }).lean();
+  const row =
+    (await SessionModel.findOne({ entranceAccessCommand: command }, { sessionId: 1 }).lean()) ??
+    (await SessionModel.findOne({ $or: [{ 'view.entranceKey.accessCommand': command }, { 'view.exitKey.accessCommand': command }] }, { sessionId: 1 }).lean());
   return row?.sessionId ?? null;
 }
 

@@ -16,11 +16,17 @@ const sessionSchema = new Schema(
     amountGross: { type: String, default: null },
     currency: { type: String, default: null },
     version: { type: Number, default: 0 },
+    /**
+     * The entrance key's access command, written by the API with the row itself, so a gate finds the session the
+     * moment the app holds its smart key (the view arrives later, from the workflow's projection).
+     */
+    entranceAccessCommand: { type: String, default: null },
     /** The full SessionView as last published. */
     view: { type: Schema.Types.Mixed, default: null },
   },
   { timestamps: true },
 );
 sessionSchema.index({ driverId: 1, sessionId: -1 });
+sessionSchema.index({ entranceAccessCommand: 1 }, { sparse: true });
 
 export const SessionModel = model('Session', sessionSchema);
