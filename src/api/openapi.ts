@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './routes/car-driver.schemas';
+import { GateEventBody } from './routes/gates';
 
 /**
  * The API description served at /openapi.json. Request bodies come from the same zod schemas the routes
@@ -7,6 +8,13 @@ import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession 
  */
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
 const errors = { '400': { description: 'invalid input' }, '401': { description: 'bad credentials' }, '404': { description: 'not found' }, '422': { description: 'refused in the current state' } };
+const linkErrors = {
+  '401': { description: 'no signature (a, exp, sig) and no Bearer token' },
+  '403': { description: 'invalid_signature or link_expired' },
+  '404': { description: "another driver's session (Bearer)" },
+  '429': { description: 'rate_limited (Retry-After)' },
+};
+const linkParams = ['a', 'exp', 'sig'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
 const driver = [{ driverBearer: [] }];
 const ops = [{ opsBearer: [] }];
 
@@ -38,9 +46,18 @@ export function openApiDocument(publicBaseUrl: string) {
       },
       '/api/car_driver/parking_sessions/{id}/cancel': { post: { summary: 'Cancel before entry', security: driver, responses: { '200': { description: 'cancelled' }, ...errors } } },
       '/api/car_driver/smart_keys': { get: { summary: 'Active smart keys', security: driver, responses: { '200': { description: 'keys' } } } },
-      '/api/gates/events': { post: { summary: 'Gate confirms entry / exit', security: [{ gateKey: [] }], responses: { '202': { description: 'accepted' }, ...errors } } },
-      '/api/payment/pay/{id}': { get: { summary: 'Pay page (WebView): redirects to the provider', responses: { '303': { description: 'to the card page' } } } },
-      '/api/payment/return/{id}': { get: { summary: 'Payment result page', responses: { '200': { description: 'HTML' } } } },
+      '/api/gates/events': {
+        post: {
+          summary: "Gate confirms entry / exit (one key per gate; the event's MAC, direction and parking must be the gate's)",
+          security: [{ gateKey: [] }],
+          requestBody: json(GateEventBody),
+          responses: { '202': { description: 'accepted' }, ...errors, '403': { description: 'gate_mismatch' } },
+        },
+      },
+      '/api/payment/pay/{id}': {
+        get: { summary: 'Pay page (WebView): signed link from finalize, or the owner\'s Bearer token; redirects to the provider', security: [{}, ...driver], parameters: linkParams, responses: { '303': { description: 'to the card page' }, ...linkErrors } },
+      },
+      '/api/payment/return/{id}': { get: { summary: 'Payment result page (signed result link)', parameters: linkParams, responses: { '200': { description: 'HTML' }, ...linkErrors } } },
       '/api/providers/netopia/ipn': { post: { summary: 'Netopia IPN (Verification-token JWT)', responses: { '200': { description: 'errorType 0' }, '401': { description: 'not verified' } } } },
       '/api/providers/epx/response': { get: { summary: 'EPX browser-post return (confirmed server to server)', responses: { '303': { description: 'to the result page' } } } },
       '/api/providers/autopay/parking-ended': { post: { summary: 'Autopay success callback', responses: { '200': { description: 'handled' }, '404': { description: 'unknown reference' } } } },
@@ -50,6 +67,9 @@ export function openApiDocument(publicBaseUrl: string) {
       '/api/ops/sessions': { get: { summary: 'Find sessions', security: ops, responses: { '200': { description: 'sessions' } } } },
       '/api/ops/sessions/{id}/refunds': { post: { summary: 'Refund a card payment', security: ops, responses: { '201': { description: 'refunded' }, ...errors } } },
       '/api/ops/sessions/{id}/manual-stop': { post: { summary: 'Autopay manual stop', security: ops, responses: { '202': { description: 'requested' }, ...errors } } },
+      '/api/ops/drivers/{driverId}/tokens': { get: { summary: "A driver's access tokens (no secrets)", security: ops, responses: { '200': { description: 'tokens' } } } },
+      '/api/ops/drivers/{driverId}/tokens/revoke': { post: { summary: 'Revoke one token (token_id) or all of a driver\'s', security: ops, responses: { '200': { description: 'revoked count' }, ...errors } } },
+      '/api/ops/audit': { get: { summary: 'Who did what through the ops API', security: ops, responses: { '200': { description: 'entries' } } } },
       '/api/ops/reports/daily': { get: { summary: 'Daily totals and reconciliation (JSON or CSV)', security: ops, responses: { '200': { description: 'report' } } } },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'ready' }, '503': { description: 'a dependency is down' } } } },
