@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './routes/car-driver.schemas';
+import { GateEventBody } from './routes/gates';
 import { PositiveAmountString } from './schemas/amount';
 
 /**
@@ -30,6 +31,14 @@ const common = {
   default: error('any other error, in the same shape'),
 };
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }];
+/** Signed pay/result links: attempt, expiry and HMAC (src/api/pay-link.ts); or the owner's Bearer token instead. */
+const driverIdParam = { name: 'driverId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' } };
+const linkParams = ['a', 'exp', 'sig'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
+const linkErrors = {
+  '401': error('no signature (a, exp, sig) and no Bearer token'),
+  '403': error('invalid_signature or link_expired'),
+  '429': error('rate_limited (Retry-After)'),
+};
 const driver = [{ driverBearer: [] }];
 const ops = [{ opsBearer: [] }];
 const gate = [{ gateKey: [] }];
@@ -46,13 +55,6 @@ const ParkingSession: Schema = { type: 'object', required: ['id'], properties: {
 const NetopiaReply: Schema = { type: 'object', required: ['errorType', 'errorMessage'], properties: { errorType: { type: 'integer', enum: [0, 1, 2] }, errorCode: {}, errorMessage: { type: 'string' } } };
 const AutopayError: Schema = { type: 'object', required: ['error_id', 'message'], properties: { error_id: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } };
 const RefundBody = z.object({ amount: PositiveAmountString.optional(), request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), reason: z.string().max(200).optional() });
-const GateEvent = z.object({
-  event: z.enum(['entered', 'exited']),
-  occurred_at: z.iso.datetime({ offset: true }).optional(),
-  mac_address: z.string().optional(),
-  access_command: z.string().optional(),
-  parking_session_id: z.number().int().positive().optional(),
-});
 
 export function openApiDocument(publicBaseUrl: string) {
   const StartBody = z.object({ parking_session: z.union([StartBarrierSession, StartAnprSession]) });
@@ -106,16 +108,24 @@ export function openApiDocument(publicBaseUrl: string) {
       },
       '/api/car_driver/parking_sessions/{id}/cancel': { post: { summary: 'Cancel before entry', security: driver, parameters: idParam, responses: { '200': json('cancelled'), ...common } } },
       '/api/car_driver/smart_keys': { get: { summary: 'Active smart keys', security: driver, responses: { '200': json('keys', { type: 'object', required: ['smart_keys'], properties: { smart_keys: { type: 'array' } } }), ...common } } },
-      '/api/gates/events': { post: { summary: 'Gate confirms entry / exit', security: gate, requestBody: jsonBody(fromZod(GateEvent)), responses: { '202': json('accepted'), ...common } } },
+      '/api/gates/events': {
+        post: {
+          summary: "Gate confirms entry / exit (one key per gate; the event's MAC, direction and parking must be the gate's)",
+          security: gate,
+          requestBody: jsonBody(fromZod(GateEventBody)),
+          responses: { '202': json('accepted'), ...common, '403': error('gate_mismatch') },
+        },
+      },
       '/api/payment/pay/{id}': {
         get: {
           summary: 'Pay page (WebView): starts or resumes the card payment and redirects to the provider',
-          parameters: [...idParam, { name: 'sig', in: 'query', required: false, schema: { type: 'string' } }],
-          responses: { ...common, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay') },
+          security: [{}, ...driver],
+          parameters: [...idParam, ...linkParams],
+          responses: { ...common, ...linkErrors, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay') },
         },
       },
       '/api/payment/return/{id}': {
-        get: { summary: 'Payment result page', parameters: [...idParam, { name: 'sig', in: 'query', required: false, schema: { type: 'string' } }], responses: { '200': html('result page'), ...common } },
+        get: { summary: 'Payment result page (signed result link)', security: [{}, ...driver], parameters: [...idParam, ...linkParams], responses: { '200': html('result page'), ...common, ...linkErrors } },
       },
       '/api/providers/netopia/ipn': {
         post: {
@@ -210,6 +220,13 @@ export function openApiDocument(publicBaseUrl: string) {
           responses: { '200': { description: 'report', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
         },
       },
+      '/api/ops/drivers/{driverId}/tokens': {
+        get: { summary: "A driver's access tokens (no secrets)", security: ops, parameters: [driverIdParam], responses: { '200': json('tokens'), ...common } },
+      },
+      '/api/ops/drivers/{driverId}/tokens/revoke': {
+        post: { summary: "Revoke one token (token_id) or all of a driver's", security: ops, parameters: [driverIdParam], responses: { '200': json('revoked count'), ...common } },
+      },
+      '/api/ops/audit': { get: { summary: 'Who did what through the ops API', security: ops, responses: { '200': json('entries'), ...common } } },
       '/api/ops/reconciliation/runs': {
         post: {
           summary: 'Reconcile one day with the card providers now; findings become late captures or Attention',

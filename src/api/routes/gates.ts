@@ -10,7 +10,7 @@ import { ApiError, badRequest, notFound, zodDetails } from '../errors';
 import { loadSession, sessionHandle } from '../sessions';
 
 const mac = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'must be a MAC address like 76:86:BB:DE:63:AD');
-const GateEventBody = z
+export const GateEventBody = z
   .object({
     event: z.enum(['entered', 'exited']),
     occurred_at: z.iso.datetime({ offset: true }).optional(),
