@@ -46,6 +46,12 @@ export function updateRejection(err: WorkflowUpdateFailedError): string {
   return message;
 }
 
+/** The failure type the workflow refused an update with (ApplicationFailure.type), e.g. ProviderUnavailable. */
+export function updateRejectionType(err: WorkflowUpdateFailedError): string | undefined {
+  const cause = err.cause as { type?: unknown } | undefined;
+  return typeof cause?.type === 'string' ? cause.type : undefined;
+}
+
 export function zodDetails(err: ZodError): Array<{ field: string; message: string }> {
   return err.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
 }

@@ -121,7 +121,7 @@ export function openApiDocument(publicBaseUrl: string) {
           summary: 'Pay page (WebView): starts or resumes the card payment and redirects to the provider',
           security: [{}, ...driver],
           parameters: [...idParam, ...linkParams],
-          responses: { ...common, ...linkErrors, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay') },
+          responses: { ...common, ...linkErrors, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay'), '503': html('the card provider is unavailable: try again') },
         },
       },
       '/api/payment/return/{id}': {

@@ -3,7 +3,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { startPaymentUpdate, type SessionView } from '../../../workflows/messages';
 import { bearerToken, driverForToken } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ApiError, unauthorized, updateRejection } from '../errors';
+import { ApiError, unauthorized, updateRejection, updateRejectionType } from '../errors';
 import { escapeHtml, page } from '../pages';
 import { payUrl, resultUrl, verifyLink, type LinkPurpose } from '../pay-link';
 import { rateLimit } from '../rate-limit';
@@ -49,6 +49,14 @@ export function paymentRoutes(deps: ApiDeps): Router {
       return res.redirect(303, attempt.redirectUrl);
     } catch (err) {
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+      if (updateRejectionType(err) === 'ProviderUnavailable') {
+        // The provider is down (the client gave up within its deadline, or its circuit is open): say so at once.
+        return res
+          .status(503)
+          .set('Retry-After', '60')
+          .type('html')
+          .send(page('Payment provider unavailable', `<p>The card payment service is not answering right now. Nothing was charged.</p><p>Please try again in a minute.</p>`));
+      }
       return res.status(422).type('html').send(page('Nothing to pay', `<p>${escapeHtml(updateRejection(err))}</p>`));
     }
   });
