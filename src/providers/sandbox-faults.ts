@@ -16,7 +16,8 @@ const Count = z.int().min(0).max(10_000);
 export const FaultControlsSchema = z.strictObject({
   dropCallbacks: Count.optional(),
   failNextCalls: Count.optional(),
-  failStatus: z.int().min(500).max(599).optional(),
+  // 5xx: an outage (retried); 4xx: a business refusal (never retried).
+  failStatus: z.int().min(400).max(599).optional(),
   timeoutNextCalls: Count.optional(),
   browserNeverReturns: Count.optional(),
 });

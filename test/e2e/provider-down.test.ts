@@ -32,3 +32,14 @@ test('NETOPIA not answering: the pay page says "unavailable, try again" within 1
   await eventually(() => http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: s.config.DEMO_DRIVER_TOKEN }), (r) => r.body.parking_session.payment_status === 'paid');
   await assertExactlyOnce({ sandboxUrl: s.sandboxUrl, sessionId: id });
 }, 180_000);
+
+test('NETOPIA refuses the payment (a 4xx business refusal): one call, no retry, a clear page', async () => {
+  const { fin } = await finalizedSession(s, 189, '76:86:BB:DE:65:01');
+  expect((await http('POST', `${s.sandboxUrl}/netopia/_controls`, { body: { failNextCalls: 5, failStatus: 400 } })).status).toBe(200);
+  const refused = await http('GET', fin.pay_url, { timeoutMs: 10_000 });
+  expect(refused.status).toBe(422);
+  expect(refused.text).toMatch(/refused this payment/);
+  const left = await http('GET', `${s.sandboxUrl}/netopia/_controls`);
+  expect(left.body.failNextCalls).toBe(4); // exactly one start call reached NETOPIA
+  await http('DELETE', `${s.sandboxUrl}/netopia/_controls`);
+});
