@@ -5,6 +5,7 @@
  * HTTP, and writes each workflow's history to test/replay/histories/<name>.json.
  *
  *   npx tsx tools/export-histories.ts [name ...]   # all scenarios, or only the named ones
+ *   HISTORY_TAG=settlement-v2 npx tsx tools/export-histories.ts   # writes <name>.settlement-v2.json
  *
  * Existing files are overwritten only for the scenarios run; histories of older code stay (that is the point).
  */
@@ -105,7 +106,9 @@ async function main(): Promise<void> {
       const text = `${json}\n${payloadTexts(history).join('\n')}`;
       const leaked = TEST_PANS.filter((pan) => text.includes(pan));
       if (leaked.length > 0) throw new Error(`${scenario.name}: the history holds a full card number; not written`);
-      const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+      // HISTORY_TAG names the code version (e.g. settlement-v2), so histories of every version stay side by side.
+      const tag = process.env.HISTORY_TAG ? `.${process.env.HISTORY_TAG}` : '';
+      const file = path.join(HISTORIES_DIR, `${scenario.name}${tag}.json`);
       writeFileSync(file, `${json}\n`);
       console.log(`[export-histories] ${scenario.name}: ${workflowId}, ${history.events?.length ?? 0} events → ${path.relative(ROOT, file)}`);
     }

@@ -3,6 +3,7 @@
  * walkthrough does and returns the workflow id whose history is worth replaying. Open workflows matter most: they
  * are the ones a new deploy must keep replaying.
  */
+import { demoGateKey } from '../src/db/demo-data';
 import { AgreementModel, DriverModel, ParkingModel } from '../src/db/models';
 import { easyParkWorkflowId, sessionWorkflowId, vippsBillingWorkflowId } from '../src/temporal/ids';
 import { eventually, http } from '../test/helpers/stack';
@@ -40,8 +41,14 @@ type SessionSummary = { state: string; payment_status: string };
 const until = (ctx: ScenarioContext, id: number, ok: (s: SessionSummary) => boolean) =>
   eventually(() => session(ctx, id), (r) => r.status === 200 && ok(r.body.parking_session as SessionSummary), 30_000);
 
+/** The demo gate of the session's parking reports the car, with its own key and MAC address. */
 async function gate(ctx: ScenarioContext, id: number, event: 'entered' | 'exited'): Promise<void> {
-  const res = await http('POST', `${ctx.api}/api/gates/events`, { headers: { 'x-api-key': ctx.gateKey }, body: { parking_session_id: id, event } });
+  const parkingId = Number((await session(ctx, id)).body.parking_session.secured_parking_id);
+  const direction = event === 'entered' ? 'entrance' : 'exit';
+  const res = await http('POST', `${ctx.api}/api/gates/events`, {
+    headers: { 'x-api-key': demoGateKey({ DEMO_GATE_API_KEY: ctx.gateKey }, parkingId, direction) },
+    body: { parking_session_id: id, event, mac_address: MACS[parkingId]![direction] },
+  });
   expectStatus(res, [200, 202], `gate ${event}`);
 }
 
