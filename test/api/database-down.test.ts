@@ -71,3 +71,14 @@ test('a verified Netopia IPN is answered 503 with errorType 1, so Netopia sends 
   expect(res.body).toMatchObject({ errorType: 1 });
   expect(res.headers.get('retry-after')).not.toBeNull();
 });
+
+test('an Autopay callback is answered 503 in Autopay\'s own error shape, so Autopay retries it', async () => {
+  const auth = `Basic ${Buffer.from(config.DEMO_AUTOPAY_CALLBACK_SECRET).toString('base64')}`;
+  const res = await http('POST', `${config.PUBLIC_BASE_URL}/api/providers/autopay/parking-ended`, {
+    headers: { authorization: auth },
+    body: { parking_id: '1', reference: '1', end_time: '2026-01-01T10:00:00+0000', cost: { currency: 'NOK', vat_percent: '25', net_amount: '8.00', vat_amount: '2.00', gross_amount: '10.00' } },
+  });
+  expect(res.status).toBe(503);
+  expect(res.body).toMatchObject({ error_id: 'internal_server_error' });
+  expect(res.headers.get('retry-after')).not.toBeNull();
+});

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { OperatorModel } from '../../db/models';
 import { autopayErrorBody } from '../../providers/autopay/errors';
@@ -6,6 +6,7 @@ import { parseAutopayCancelCallback, parseAutopaySuccessCallback } from '../../p
 import { verifyPassword } from '../../security/password';
 import { autopayCancelledSignal, autopayEndedSignal } from '../../../workflows/messages';
 import type { ApiDeps } from '../deps';
+import { dependencyError } from '../errors';
 import { recordInbound } from '../inbox';
 import { loadSession, sessionHandle } from '../sessions';
 
@@ -110,6 +111,12 @@ export function autopayCallbackRoutes(deps: ApiDeps): Router {
     await recordInbound('autopay', 'parking-cancelled', `autopay:cancelled:${cb.parking_id}`, cb);
     await signalUnlessClosed(() => sessionHandle(deps.temporal, view.sessionId).signal(autopayCancelledSignal, { autopayParkingId: cb.parking_id }));
     res.json({ status: 'ok', reference: cb.reference });
+  });
+  // Our side is down (workflow engine, database): Autopay's own error shape with a 5xx, so it retries later.
+  r.use('/api/providers/autopay', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!dependencyError(err)) return next(err);
+    res.set('Retry-After', '60');
+    reject(res, 503, 'internal_server_error', 'temporarily unavailable, retry later');
   });
   return r;
 }
