@@ -260,7 +260,7 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     next();
   };
 
-  const faults = new SandboxFaults('epx', { log: ctx.log });
+  const faults = new SandboxFaults('epx', { log: ctx.log, refunds: true });
   const router = express.Router();
   // Test controls first: no EPI signature needed, and the fault middleware sees API calls before anything else.
   router.use(faults.routes());
@@ -388,6 +388,12 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     if (prior) {
       if (prior.amount !== b.amount) return sendErrors(res, 409, 'DUPLICATE_REQUEST', 'idempotencyKey reused with another amount');
       return res.json(refundAnswer(t, prior));
+    }
+    // EPX declines a refund like a sale: the envelope carries the transaction with a non-00 AUTH_RESP.
+    if (faults.takeRefuseRefund()) {
+      ctx.log(`epx: refund on ${t.tranNbr} declined (test control)`);
+      const data: EpxTransaction = { TRAN_NBR: t.tranNbr, TRAN_TYPE: 'CCE9', AMOUNT: b.amount, AUTH_RESP: '05', AUTH_RESP_TEXT: 'REFUND DECLINED' };
+      return void res.json({ data, errors: [], reference: { bric: null } });
     }
     const left = money(t.amount).minus(t.refunded);
     if (money(b.amount).lte(0) || money(b.amount).gt(left)) {

@@ -277,7 +277,7 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   const keys = opts.keyPair ?? generateNetopiaKeyPair();
   const ipnSchedule = opts.ipnScheduleMs?.length ? opts.ipnScheduleMs : NETOPIA_IPN_SCHEDULE_MS;
   const ipnTimeScale = opts.ipnTimeScale ?? 1;
-  const faults = new SandboxFaults('netopia', { log: ctx.log });
+  const faults = new SandboxFaults('netopia', { log: ctx.log, refunds: true });
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const pendingIpns = new Set<Promise<void>>();
   let closed = false;
@@ -518,6 +518,11 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
       // Same key, same amount: the refund already happened; answer as then. Same key, other amount: a bug upstream.
       if (prior.amount !== toAmountString(amount)) return sendError(res, 409, '56', 'duplicate request with a different amount');
       return sendJson(res, 200, creditAnswer(o, prior));
+    }
+    // 52: our sandbox's pick within NETOPIA's v1 credit-rule range (51–55) for "the processor refused the credit".
+    if (faults.takeRefuseRefund()) {
+      ctx.log(`netopia: credit on ${o.orderId} refused (test control)`);
+      return sendError(res, 400, '52', 'credit refused by the processor');
     }
     // 51/53: our sandbox's picks within NETOPIA's v1 credit-rule range (51–55); real codes UNCONFIRMED.
     if (!PAID_STATUSES.has(o.status)) return sendError(res, 409, '51', 'order is not paid: nothing to credit');
