@@ -338,6 +338,15 @@ describe('NETOPIA order controls', () => {
     expect(await netopiaClient.status(orderId, providerRef)).toMatchObject({ outcome: 'paid', amount: '9.99', currency: 'EUR' });
   });
 
+  it('a capture of another amount refunds up to what was captured, and a full refund of it is status 8', async () => {
+    const { orderId, providerRef } = await netopiaOrder('12.50');
+    await netopiaPayOrder(sbUrl, orderId, { amount: '0.01' });
+    const refund = (amount: string, key: string) => netopiaClient.refund({ orderId, providerRef, amount, currency: 'RON', idempotencyKey: key });
+    await expect(refund('0.02', 'k1')).rejects.toMatchObject({ code: '53' });
+    expect(await refund('0.01', 'k2')).toMatchObject({ amount: '0.01' });
+    expect(await netopiaClient.status(orderId, providerRef)).toMatchObject({ outcome: 'refunded', amount: '0.01' });
+  });
+
   it('pay refuses a paid, cancelled or unknown order and a bad body', async () => {
     const paid = await netopiaOrder();
     await netopiaPayOrder(sbUrl, paid.orderId);
