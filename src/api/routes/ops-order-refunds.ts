@@ -51,10 +51,16 @@ async function orderRefundView(temporal: Client, orderId: string): Promise<{ vie
     if (err instanceof WorkflowNotFoundError) throw notFound(`no automatic refund for order ${orderId}`);
     throw err;
   }
-  const status = described.status.name;
-  const attention = described.typedSearchAttributes.get(SA_ATTENTION) || null;
+  let status = described.status.name;
   // Queries need a worker; a completed workflow's state is its result, read from history alone.
   const state = status === 'RUNNING' ? await handle.query(orderRefundStateQuery) : null;
+  // A query waits for the task in flight, a describe does not: described again after it, the Attention is at least
+  // as new as the state the query saw (both change in the same workflow task).
+  if (state) {
+    described = await handle.describe();
+    status = described.status.name;
+  }
+  const attention = described.typedSearchAttributes.get(SA_ATTENTION) || null;
   const result = status === 'COMPLETED' ? await handle.result() : null;
   return {
     handle,
