@@ -3,7 +3,7 @@
  * the session ended). Its own workflow, `order-refund-<orderId>`, so it outlives the session and runs once per
  * order. Transient provider faults retry for ever; a refusal is booked and held for ops (Attention).
  */
-import { condition, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OrderRefundActivities, OrderRefundOutcome, OrderRefundRequest } from '../activities/order-refunds';
 import { SA_ATTENTION } from './search-attributes';
 
@@ -19,21 +19,44 @@ export interface OpsRefundDecision {
 }
 export const opsRefundDecisionSignal = defineSignal<[OpsRefundDecision]>('opsRefundDecision');
 
+/** Where the refund stands: `waitingForDecision` is the one phase in which opsRefundDecision is acted on. */
+export interface OrderRefundState {
+  request: OrderRefundRequest;
+  phase: 'refunding' | 'waiting_for_decision' | 'done';
+  /** The provider's last refusal, while it is the latest word. */
+  refusal: { code: string; message: string } | null;
+  decisions: OpsRefundDecision[];
+}
+export const orderRefundStateQuery = defineQuery<OrderRefundState>('orderRefundState');
+
 export async function orderRefund(req: OrderRefundRequest): Promise<OrderRefundOutcome & { resolvedBy?: string; note?: string }> {
   let decision: OpsRefundDecision | null = null;
-  setHandler(opsRefundDecisionSignal, (d) => void (decision = d));
+  const state: OrderRefundState = { request: req, phase: 'refunding', refusal: null, decisions: [] };
+  setHandler(opsRefundDecisionSignal, (d) => {
+    // A decision is about the refusal ops looked at: one sent while the refund is being tried is not for this one.
+    if (state.phase !== 'waiting_for_decision') return;
+    decision = d;
+    state.decisions.push(d);
+  });
+  setHandler(orderRefundStateQuery, () => state);
   for (;;) {
+    state.phase = 'refunding';
     const outcome = await refundCapturedOrder(req);
     if (outcome.status === 'refunded') {
       upsertSearchAttributes([{ key: SA_ATTENTION, value: '' }]);
+      state.phase = 'done';
+      state.refusal = null;
       return outcome;
     }
+    state.refusal = { code: outcome.code, message: outcome.message };
     upsertSearchAttributes([{ key: SA_ATTENTION, value: 'refund_refused' }]);
     decision = null;
+    state.phase = 'waiting_for_decision';
     await condition(() => decision !== null);
     const d = decision as OpsRefundDecision | null;
     if (d?.action === 'resolve') {
       upsertSearchAttributes([{ key: SA_ATTENTION, value: '' }]);
+      state.phase = 'done';
       return { ...outcome, resolvedBy: d.by, note: d.note };
     }
   }

@@ -7,6 +7,7 @@ import { easyParkRoutes } from './routes/easypark';
 import { gateRoutes } from './routes/gates';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
+import { opsOrderRefundRoutes } from './routes/ops-order-refunds';
 import { paymentRoutes } from './routes/payment';
 import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { reportRoutes } from './routes/reports';
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(vippsRoutes(deps));
   app.use(easyParkRoutes(deps));
   app.use(opsRoutes(deps));
+  app.use(opsOrderRefundRoutes(deps));
   app.use(reportRoutes(deps));
 
   app.use(notFoundHandler);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './routes/car-driver.schemas';
 import { GateEventBody } from './routes/gates';
+import { OrderIdParam, RefundDecisionBody } from './routes/ops-order-refunds';
 import { PositiveAmountString } from './schemas/amount';
 
 /**
@@ -29,6 +30,21 @@ const common = {
   '422': error('refused in the current state'),
   '503': unavailable,
   default: error('any other error, in the same shape'),
+};
+const orderIdParam = [{ name: 'orderId', in: 'path', required: true, schema: fromZod(OrderIdParam) }];
+const OrderRefundView: Schema = {
+  type: 'object',
+  required: ['order_id', 'workflow_id', 'status', 'attention', 'waiting_for_decision'],
+  properties: {
+    order_id: { type: 'string' },
+    workflow_id: { type: 'string' },
+    status: { type: 'string' },
+    attention: { type: ['string', 'null'] },
+    waiting_for_decision: { type: 'boolean' },
+    phase: { type: ['string', 'null'], enum: ['refunding', 'waiting_for_decision', 'done', null] },
+    refusal: { type: ['object', 'null'] },
+    decisions: { type: 'array' },
+  },
 };
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }];
 /** Signed pay/result links: attempt, expiry and HMAC (src/api/pay-link.ts); or the owner's Bearer token instead. */
@@ -236,6 +252,27 @@ export function openApiDocument(publicBaseUrl: string) {
             content: { 'application/json': { schema: { type: 'object', required: ['date'], properties: { date: { type: 'string', format: 'date' } } } } },
           },
           responses: { '201': json('reconciliation run'), ...common },
+        },
+      },
+      '/api/ops/order-refunds/{orderId}': {
+        get: {
+          summary: "An automatic refund's workflow (order-refund-<orderId>): status, Attention, whether it waits for a decision",
+          security: ops,
+          parameters: orderIdParam,
+          responses: { '200': json('the refund', { type: 'object', required: ['order_refund'], properties: { order_refund: OrderRefundView } }), ...common },
+        },
+      },
+      '/api/ops/order-refunds/{orderId}/decision': {
+        post: {
+          summary: 'Decide a refused automatic refund: retry it at the provider, or resolve it by hand (note required)',
+          security: ops,
+          parameters: orderIdParam,
+          requestBody: jsonBody(fromZod(RefundDecisionBody)),
+          responses: {
+            '202': json('decision sent to the workflow', { type: 'object', required: ['order_id', 'decision'] }),
+            '409': error('not_waiting_for_decision: the refund is running, done, or was never refused'),
+            ...common,
+          },
         },
       },
       '/api/ops/vipps/agreements/{agreementId}': {

@@ -6,6 +6,8 @@
  * - dropCallbacks: the next N outbound callbacks (IPNs, webhooks) are recorded as dropped and never sent or retried.
  * - browserNeverReturns: after the next N card-page submits the sandbox shows its own "done" page instead of
  *   sending the browser back to our return URL.
+ * - refuseNextRefunds (card sandboxes only: created with `refunds: true`): the next N refund calls are refused
+ *   with the provider's own business refusal (not a fault: the client sees a ProviderRefusal, never retried).
  * "API calls" exclude card pages and the sandbox's own /_ routes; each sandbox says which routes are API calls.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
@@ -20,6 +22,7 @@ export const FaultControlsSchema = z.strictObject({
   failStatus: z.int().min(400).max(599).optional(),
   timeoutNextCalls: Count.optional(),
   browserNeverReturns: Count.optional(),
+  refuseNextRefunds: Count.optional(),
 });
 export type FaultControls = z.infer<typeof FaultControlsSchema>;
 
@@ -29,6 +32,8 @@ export interface FaultCounters {
   failStatus: number;
   timeoutNextCalls: number;
   browserNeverReturns: number;
+  /** Only on sandboxes that take refunds (NETOPIA, EPX). */
+  refuseNextRefunds?: number;
 }
 
 const INITIAL: FaultCounters = { dropCallbacks: 0, failNextCalls: 0, failStatus: 503, timeoutNextCalls: 0, browserNeverReturns: 0 };
@@ -37,13 +42,16 @@ export interface SandboxFaultsOptions {
   log?: (message: string) => void;
   /** A held ("timed out") call is cut off after this long if its caller has not given up first. */
   maxHoldMs?: number;
+  /** The sandbox takes refund calls: it offers (and consumes) refuseNextRefunds. */
+  refunds?: boolean;
 }
 
 export class SandboxFaults {
-  private state: FaultCounters = { ...INITIAL };
+  private state: FaultCounters;
   private readonly held = new Set<{ res: Response; timer: NodeJS.Timeout }>();
   private readonly log: (message: string) => void;
   private readonly maxHoldMs: number;
+  private readonly initial: FaultCounters;
 
   constructor(
     readonly provider: string,
@@ -51,6 +59,13 @@ export class SandboxFaults {
   ) {
     this.log = opts.log ?? (() => undefined);
     this.maxHoldMs = opts.maxHoldMs ?? 120_000;
+    this.initial = opts.refunds ? { ...INITIAL, refuseNextRefunds: 0 } : { ...INITIAL };
+    this.state = { ...this.initial };
+  }
+
+  /** Whether this sandbox offers refuseNextRefunds. */
+  get takesRefunds(): boolean {
+    return this.initial.refuseNextRefunds !== undefined;
   }
 
   counters(): FaultCounters {
@@ -64,7 +79,7 @@ export class SandboxFaults {
   }
 
   reset(): FaultCounters {
-    this.state = { ...INITIAL };
+    this.state = { ...this.initial };
     return this.counters();
   }
 
@@ -78,9 +93,15 @@ export class SandboxFaults {
     return this.take('browserNeverReturns');
   }
 
-  private take(key: 'dropCallbacks' | 'failNextCalls' | 'timeoutNextCalls' | 'browserNeverReturns'): boolean {
-    if (this.state[key] <= 0) return false;
-    this.state[key]--;
+  /** True when this refund call must be refused (and counts it). */
+  takeRefuseRefund(): boolean {
+    return this.take('refuseNextRefunds');
+  }
+
+  private take(key: 'dropCallbacks' | 'failNextCalls' | 'timeoutNextCalls' | 'browserNeverReturns' | 'refuseNextRefunds'): boolean {
+    const left = this.state[key];
+    if (left === undefined || left <= 0) return false;
+    this.state[key] = left - 1;
     return true;
   }
 
@@ -94,6 +115,9 @@ export class SandboxFaults {
       const parsed = FaultControlsSchema.safeParse(readJson(req.body));
       if (!parsed.success) {
         return void res.status(400).json({ error: 'invalid_controls', message: z.prettifyError(parsed.error) });
+      }
+      if (parsed.data.refuseNextRefunds !== undefined && !this.takesRefunds) {
+        return void res.status(400).json({ error: 'invalid_controls', message: `refuseNextRefunds: the ${this.provider} sandbox takes no refunds` });
       }
       this.log(`${this.provider}: test controls ${JSON.stringify(parsed.data)}`);
       res.json(this.set(parsed.data));

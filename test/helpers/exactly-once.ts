@@ -14,12 +14,15 @@ const NetopiaRecords = z.array(
     z.object({ kind: z.literal('charge'), orderId: z.string(), amount: z.string(), currency: z.string(), approved: z.boolean() }),
     z.object({ kind: z.literal('refund'), orderId: z.string() }),
     z.object({ kind: z.literal('ipn'), orderId: z.string() }),
+    // Voids and provider-side events (credit, reversal, chargeback) charge nothing.
+    z.object({ kind: z.enum(['void', 'event']), orderId: z.string() }),
   ]),
 );
 const EpxRecords = z.array(
   z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('charge'), tranNbr: z.string(), amount: z.string(), authResp: z.string() }),
     z.object({ kind: z.literal('refund'), tranNbr: z.string() }),
+    z.object({ kind: z.enum(['void', 'event']), tranNbr: z.string() }),
   ]),
 );
 

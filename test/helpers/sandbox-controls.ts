@@ -11,6 +11,8 @@ export interface SandboxFaultCounters {
   failStatus: number;
   timeoutNextCalls: number;
   browserNeverReturns: number;
+  /** NETOPIA and EPX only: the next N refund calls get the provider's business refusal. */
+  refuseNextRefunds?: number;
 }
 
 async function call<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {

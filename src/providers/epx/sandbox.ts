@@ -260,7 +260,7 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
     next();
   };
 
-  const faults = new SandboxFaults('epx', { log: ctx.log });
+  const faults = new SandboxFaults('epx', { log: ctx.log, refunds: true });
   const router = express.Router();
   // Test controls first: no EPI signature needed, and the fault middleware sees API calls before anything else.
   router.use(faults.routes());
@@ -389,14 +389,22 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
       if (prior.amount !== b.amount) return sendErrors(res, 409, 'DUPLICATE_REQUEST', 'idempotencyKey reused with another amount');
       return res.json(refundAnswer(t, prior));
     }
-    const left = money(t.amount).minus(t.refunded);
+    // EPX declines a refund like a sale: the envelope carries the transaction with a non-00 AUTH_RESP.
+    if (faults.takeRefuseRefund()) {
+      ctx.log(`epx: refund on ${t.tranNbr} declined (test control)`);
+      const data: EpxTransaction = { TRAN_NBR: t.tranNbr, TRAN_TYPE: 'CCE9', AMOUNT: b.amount, AUTH_RESP: '05', AUTH_RESP_TEXT: 'REFUND DECLINED' };
+      return void res.json({ data, errors: [], reference: { bric: null } });
+    }
+    // What can go back is what was captured (the pay control may have captured another amount than AMOUNT).
+    const captured = t.capturedAmount ?? t.amount;
+    const left = money(captured).minus(t.refunded);
     if (money(b.amount).lte(0) || money(b.amount).gt(left)) {
       return sendErrors(res, 422, 'AMOUNT_EXCEEDS_CAPTURED', `refund ${b.amount} exceeds the refundable ${toAmountString(left)}`);
     }
     const refund: EpxRefundRecord = { kind: 'refund', key: b.idempotencyKey, tranNbr: t.tranNbr, origAuthGuid: t.result.guid, authGuid: newGuid(), amount: b.amount, at: now().toISOString() };
     t.refunds.set(b.idempotencyKey, refund);
     t.refunded = toAmountString(money(t.refunded).plus(b.amount));
-    if (money(t.refunded).eq(t.amount) && !t.state) t.state = 'REFUNDED';
+    if (money(t.refunded).eq(captured) && !t.state) t.state = 'REFUNDED';
     records.push(refund);
     ctx.log(`epx: refund ${b.amount} on ${t.tranNbr} (key ${b.idempotencyKey})`);
     res.json(refundAnswer(t, refund));

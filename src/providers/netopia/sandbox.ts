@@ -277,7 +277,7 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   const keys = opts.keyPair ?? generateNetopiaKeyPair();
   const ipnSchedule = opts.ipnScheduleMs?.length ? opts.ipnScheduleMs : NETOPIA_IPN_SCHEDULE_MS;
   const ipnTimeScale = opts.ipnTimeScale ?? 1;
-  const faults = new SandboxFaults('netopia', { log: ctx.log });
+  const faults = new SandboxFaults('netopia', { log: ctx.log, refunds: true });
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const pendingIpns = new Set<Promise<void>>();
   let closed = false;
@@ -519,9 +519,16 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
       if (prior.amount !== toAmountString(amount)) return sendError(res, 409, '56', 'duplicate request with a different amount');
       return sendJson(res, 200, creditAnswer(o, prior));
     }
+    // 52: our sandbox's pick within NETOPIA's v1 credit-rule range (51–55) for "the processor refused the credit".
+    if (faults.takeRefuseRefund()) {
+      ctx.log(`netopia: credit on ${o.orderId} refused (test control)`);
+      return sendError(res, 400, '52', 'credit refused by the processor');
+    }
     // 51/53: our sandbox's picks within NETOPIA's v1 credit-rule range (51–55); real codes UNCONFIRMED.
     if (!PAID_STATUSES.has(o.status)) return sendError(res, 409, '51', 'order is not paid: nothing to credit');
-    const left = money(o.amount).minus(o.refunded);
+    // What can go back is what was captured (the pay control may have captured another amount than the order's).
+    const captured = o.paidAmount ?? o.amount;
+    const left = money(captured).minus(o.refunded);
     if (amount.gt(left)) {
       return sendError(res, 400, '53', `credit ${toAmountString(amount)} exceeds the refundable ${toAmountString(left)}`);
     }
@@ -537,7 +544,7 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
     };
     o.refunds.set(b.idempotencyKey, refund);
     o.refunded = toAmountString(money(o.refunded).plus(amount));
-    if (money(o.refunded).eq(o.amount)) o.status = NETOPIA_STATUS.CREDIT;
+    if (money(o.refunded).eq(captured)) o.status = NETOPIA_STATUS.CREDIT;
     records.push(refund);
     ctx.log(`netopia: credit ${refund.amount} ${o.currency} on ${o.orderId} (key ${b.idempotencyKey})`);
     sendJson(res, 200, creditAnswer(o, refund));

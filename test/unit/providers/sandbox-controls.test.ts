@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { AutopayClient } from '../../../src/providers/autopay/client';
 import { createAutopaySandbox, type AutopaySandbox } from '../../../src/providers/autopay/sandbox';
-import { ProviderUnavailable } from '../../../src/providers/card-provider';
+import { ProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
 import { createEasyParkSandbox, type EasyParkSandbox } from '../../../src/providers/easypark/sandbox';
 import { EpxClient } from '../../../src/providers/epx/client';
 import { createEpxSandbox, type EpxSandbox } from '../../../src/providers/epx/sandbox';
@@ -162,8 +162,9 @@ describe('fault counters (every sandbox)', () => {
   it.each(PROVIDERS)('%s: POST sets, GET reads, DELETE resets; a bad body is a 400', async (provider) => {
     expect(await setControls(sbUrl, provider, { failNextCalls: 2, failStatus: 502 })).toMatchObject({ failNextCalls: 2, failStatus: 502, dropCallbacks: 0 });
     expect(await setControls(sbUrl, provider, { dropCallbacks: 1 })).toMatchObject({ failNextCalls: 2, dropCallbacks: 1 });
-    expect(await getControls(sbUrl, provider)).toEqual({ dropCallbacks: 1, failNextCalls: 2, failStatus: 502, timeoutNextCalls: 0, browserNeverReturns: 0 });
-    expect(await resetControls(sbUrl, provider)).toEqual({ dropCallbacks: 0, failNextCalls: 0, failStatus: 503, timeoutNextCalls: 0, browserNeverReturns: 0 });
+    const refunds = provider === 'netopia' || provider === 'epx' ? { refuseNextRefunds: 0 } : {};
+    expect(await getControls(sbUrl, provider)).toEqual({ dropCallbacks: 1, failNextCalls: 2, failStatus: 502, timeoutNextCalls: 0, browserNeverReturns: 0, ...refunds });
+    expect(await resetControls(sbUrl, provider)).toEqual({ dropCallbacks: 0, failNextCalls: 0, failStatus: 503, timeoutNextCalls: 0, browserNeverReturns: 0, ...refunds });
     for (const bad of [{ failStatus: 404 }, { failNextCalls: -1 }, { nope: 1 }, { dropCallbacks: 1.5 }]) {
       const res = await fetch(`${sbUrl}/${provider}/_controls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
       expect(res.status).toBe(400);
@@ -260,6 +261,44 @@ describe('fault counters (every sandbox)', () => {
     expect(autopayCallbacks.length).toBe(before);
   });
 
+  it.each(['autopay', 'vipps', 'easypark'] as const)('%s: refuseNextRefunds is refused (this sandbox takes no refunds)', async (provider) => {
+    const res = await fetch(`${sbUrl}/${provider}/_controls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"refuseNextRefunds":1}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_controls', message: expect.stringContaining('takes no refunds') });
+  });
+
+  it('netopia: refuseNextRefunds refuses the next refunds as a ProviderRefusal; a later retry of the same key refunds once', async () => {
+    const { orderId, providerRef } = await netopiaOrder('6.00');
+    await netopiaPayOrder(sbUrl, orderId);
+    expect(await setControls(sbUrl, 'netopia', { refuseNextRefunds: 2 })).toMatchObject({ refuseNextRefunds: 2 });
+    const refund = () => netopiaClient.refund({ orderId, providerRef, amount: '6.00', currency: 'RON', idempotencyKey: `${orderId}-r` });
+    for (let i = 0; i < 2; i++) {
+      const err: unknown = await refund().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderRefusal);
+      expect(err).toMatchObject({ code: '52', provider: 'netopia' });
+    }
+    expect(await getControls(sbUrl, 'netopia')).toMatchObject({ refuseNextRefunds: 0 });
+    expect(netopia.refunds().filter((r) => r.orderId === orderId)).toHaveLength(0);
+    expect(await netopiaClient.status(orderId, providerRef)).toMatchObject({ outcome: 'paid' });
+    expect(await refund()).toMatchObject({ amount: '6.00' });
+    expect(await refund()).toMatchObject({ amount: '6.00' });
+    expect(netopia.refunds().filter((r) => r.orderId === orderId)).toEqual([expect.objectContaining({ amount: '6.00' })]);
+  });
+
+  it('epx: refuseNextRefunds declines the next refund (AUTH_RESP 05) as a ProviderRefusal; the retry refunds', async () => {
+    const { orderId, providerRef } = await epxSale('20.00');
+    await epxPayOrder(sbUrl, orderId);
+    await setControls(sbUrl, 'epx', { refuseNextRefunds: 1 });
+    const refund = () => epxClient.refund({ orderId, providerRef, amount: '20.00', currency: 'USD', idempotencyKey: `${orderId}-r` });
+    const err: unknown = await refund().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderRefusal);
+    expect(err).toMatchObject({ code: '05', provider: 'epx' });
+    expect(epx.refunds().filter((r) => r.tranNbr === orderId)).toHaveLength(0);
+    expect(await refund()).toMatchObject({ amount: '20.00' });
+    expect(epx.refunds().filter((r) => r.tranNbr === orderId)).toHaveLength(1);
+    expect(await getControls(sbUrl, 'epx')).toMatchObject({ refuseNextRefunds: 0 });
+  });
+
   it('netopia: browserNeverReturns shows the sandbox page instead of the redirect; the IPN still goes out', async () => {
     await setControls(sbUrl, 'netopia', { browserNeverReturns: 1 });
     const { orderId, providerRef, redirectUrl } = await netopiaOrder();
@@ -297,6 +336,15 @@ describe('NETOPIA order controls', () => {
     const { orderId, providerRef } = await netopiaOrder('12.50');
     await netopiaPayOrder(sbUrl, orderId, { amount: '9.99', currency: 'EUR' });
     expect(await netopiaClient.status(orderId, providerRef)).toMatchObject({ outcome: 'paid', amount: '9.99', currency: 'EUR' });
+  });
+
+  it('a capture of another amount refunds up to what was captured, and a full refund of it is status 8', async () => {
+    const { orderId, providerRef } = await netopiaOrder('12.50');
+    await netopiaPayOrder(sbUrl, orderId, { amount: '0.01' });
+    const refund = (amount: string, key: string) => netopiaClient.refund({ orderId, providerRef, amount, currency: 'RON', idempotencyKey: key });
+    await expect(refund('0.02', 'k1')).rejects.toMatchObject({ code: '53' });
+    expect(await refund('0.01', 'k2')).toMatchObject({ amount: '0.01' });
+    expect(await netopiaClient.status(orderId, providerRef)).toMatchObject({ outcome: 'refunded', amount: '0.01' });
   });
 
   it('pay refuses a paid, cancelled or unknown order and a bad body', async () => {
