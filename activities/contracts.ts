@@ -39,7 +39,8 @@ export interface ReturnedMoney {
   sessionId: number;
   orderId: string;
   provider: CardProviderName;
-  source: 'barrier' | 'autopay';
+  /** Where the session came from; looked up from the session row when the caller does not know. */
+  source?: 'barrier' | 'autopay';
   kind: 'refund' | 'reversal' | 'chargeback';
   /** What the provider reports as given back in total on this order. */
   amount: string;

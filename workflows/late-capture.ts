@@ -52,7 +52,6 @@ export async function lateCapture(input: LateCaptureInput): Promise<{ handled: s
         sessionId: input.sessionId,
         orderId: input.orderId,
         provider: r.provider,
-        source: 'barrier',
         kind,
         amount: r.amount,
         currency: r.currency,

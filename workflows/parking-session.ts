@@ -12,6 +12,7 @@
  * asked about and then voided at the provider before it is called expired. Captures that are not kept (duplicate,
  * wrong amount, cancelled session) are booked and refunded by their own `orderRefund` workflow.
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -195,28 +196,22 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
     view.attention = message;
   }
 
-  /** Search attributes are upserted only when one of them changed; the read model gets every version. */
+  /** Search attributes are upserted (one command) only when one of them changed; the read model gets every version. */
   async function publish(): Promise<void> {
     version += 1;
-    const wanted: Array<[string, string | number, () => void]> = [
-      ['state', view.state, () => upsertSearchAttributes([{ key: SA_STATE, value: view.state }])],
-      ['payment', view.paymentStatus, () => upsertSearchAttributes([{ key: SA_PAYMENT_STATUS, value: view.paymentStatus }])],
-      ['attention', view.attentionCode ?? '', () => upsertSearchAttributes([{ key: SA_ATTENTION, value: view.attentionCode ?? '' }])],
+    const wanted: Array<[string, string | number, SearchAttributeUpdatePair]> = [
+      ['state', view.state, { key: SA_STATE, value: view.state }],
+      ['payment', view.paymentStatus, { key: SA_PAYMENT_STATUS, value: view.paymentStatus }],
+      ['attention', view.attentionCode ?? '', { key: SA_ATTENTION, value: view.attentionCode ?? '' }],
     ];
-    if (view.amount) wanted.push(['amount', view.amount.gross, () => upsertSearchAttributes([{ key: SA_AMOUNT, value: Number(view.amount!.gross) }])]);
+    if (view.amount) wanted.push(['amount', view.amount.gross, { key: SA_AMOUNT, value: Number(view.amount.gross) }]);
     if (version === 1) {
-      upsertSearchAttributes([
-        { key: SA_SESSION_ID, value: sessionId },
-        { key: SA_PARKING_ID, value: parking.id },
-        ...(view.plate ? [{ key: SA_PLATE, value: view.plate }] : []),
-      ]);
+      wanted.push(['session', sessionId, { key: SA_SESSION_ID, value: sessionId }], ['parking', parking.id, { key: SA_PARKING_ID, value: parking.id }]);
+      if (view.plate) wanted.push(['plate', view.plate, { key: SA_PLATE, value: view.plate }]);
     }
-    for (const [name, value, upsert] of wanted) {
-      if (published.get(name) !== value) {
-        published.set(name, value);
-        upsert();
-      }
-    }
+    const changed = wanted.filter(([name, value]) => published.get(name) !== value);
+    for (const [name, value] of changed) published.set(name, value);
+    if (changed.length) upsertSearchAttributes(changed.map(([, , pair]) => pair));
     await acts.projectSession({ ...view, version });
   }
 
@@ -270,7 +265,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
   async function applyProviderResult(r: PaymentResult): Promise<void> {
     const a = view.attempts.find((x) => x.orderId === r.orderId);
     if (!a || !view.amount) {
-      log.warn('payment result for an unknown attempt ignored', { sessionId, orderId: r.orderId });
+      await settleForeignOrder(r);
       return;
     }
     const before = attemptStatus(a);
@@ -290,6 +285,22 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
         idempotencyKey: `decline-${a.orderId}`,
         note: `${after}: ${a.reason}`,
       });
+    }
+  }
+
+  /**
+   * A verified provider fact for an order of this session that it never opened (a stale tab, a provider-side
+   * mistake): money moved all the same, so it is booked and given back, exactly as for a session that is gone.
+   */
+  async function settleForeignOrder(r: PaymentResult): Promise<void> {
+    log.warn('provider result for an order this session never opened', { sessionId, orderId: r.orderId, outcome: r.outcome });
+    const order = { sessionId, orderId: r.orderId, provider: parking.cardProvider, providerRef: r.providerRef, amount: r.amount, currency: r.currency };
+    if (r.outcome === 'paid') {
+      const { booked } = await refundActs.bookLateCapture(order);
+      if (booked) await refundActs.startOrderRefund({ ...order, reason: 'capture on an order this session never opened', source: ledgerSource() });
+    } else if (isPostCaptureEvent(r.outcome)) {
+      const kind = r.outcome === 'refunded' ? 'refund' : r.outcome === 'reversed' ? 'reversal' : 'chargeback';
+      await acts.recordReturnedMoney({ ...order, source: ledgerSource(), kind });
     }
   }
 

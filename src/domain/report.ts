@@ -17,6 +17,8 @@ export interface ReportLedgerRow {
   vat: string;
   fee: string;
   currency: string;
+  /** Why a row is special (e.g. a capture not kept: "duplicate capture"); absent on ordinary rows. */
+  note?: string | null;
 }
 
 /** A session read-model row (SessionModel) as reconciliation needs it. */
@@ -178,32 +180,42 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
 export function reconcileSessions(sessions: readonly ReportSessionRow[], ledger: readonly ReportLedgerRow[]): ReconciliationIssue[] {
   const issues: ReconciliationIssue[] = [];
   for (const s of [...sessions].sort((a, b) => a.sessionId - b.sessionId)) {
-    const rows = ledger.filter((r) => r.sessionId === String(s.sessionId) && KIND_SIGN[r.kind] !== 0 && (r.kind === 'capture' || r.kind === 'refund' || r.kind === 'reversal' || r.kind === 'chargeback'));
-    const captures = rows.filter((r) => r.kind === 'capture').length;
-    const captured = rows.reduce((sum, r) => sum.plus(money(r.gross).times(KIND_SIGN[r.kind])), money(0));
-    const currencies = [...new Set(rows.map((r) => r.currency))];
+    const rows = ledger.filter((r) => r.sessionId === String(s.sessionId) && MONEY_ROW_KINDS.has(r.kind));
+    // The product books a capture it does not keep (duplicate, wrong amount, late) with a note, and refunds it.
+    const kept = rows.filter((r) => r.kind === 'capture' && !r.note);
+    const net = rows.reduce((sum, r) => sum.plus(money(r.gross).times(KIND_SIGN[r.kind] ?? 0)), money(0));
     const paidByCard = s.paymentStatus === 'paid' && (s.paidVia === 'card' || s.paidVia === null);
     const add = (code: ReconciliationCode, message: string) => issues.push({ sessionId: s.sessionId, code, message });
 
-    if (paidByCard && captures === 0) {
+    if (!paidByCard) {
+      if (!net.isZero()) {
+        const currencies = [...new Set(rows.map((r) => r.currency))];
+        add('capture_but_not_paid', `ledger holds ${fixed(net)} ${currencies.join('/')} captured but the session is ${s.state}/${s.paymentStatus}${s.paidVia ? ` via ${s.paidVia}` : ''}`);
+      }
+      continue;
+    }
+    if (kept.length === 0) {
       add('paid_without_capture', `session is paid by card but the ledger has no capture`);
       continue;
     }
-    if (!paidByCard && !captured.isZero()) {
-      add('capture_but_not_paid', `ledger holds ${fixed(captured)} ${currencies.join('/')} captured but the session is ${s.state}/${s.paymentStatus}${s.paidVia ? ` via ${s.paidVia}` : ''}`);
+    if (kept.length > 1) {
+      add('amount_mismatch', `${kept.length} captures kept for one session`);
       continue;
     }
-    if (!paidByCard) continue;
-    if (s.currency && currencies.some((c) => c !== s.currency)) {
-      add('currency_mismatch', `captured in ${currencies.join('/')}, session amount is in ${s.currency}`);
+    const capture = kept[0]!;
+    if (s.currency && capture.currency !== s.currency) {
+      add('currency_mismatch', `captured in ${capture.currency}, session amount is in ${s.currency}`);
       continue;
     }
-    if (s.amountGross === null || !captured.equals(money(s.amountGross))) {
-      add('amount_mismatch', `captured ${fixed(captured)} but the session amount is ${s.amountGross ?? 'unknown'}`);
+    // Money given back later (ops refunds, reversals, chargebacks) has its own rows: it is not a mismatch.
+    if (s.amountGross === null || !money(capture.gross).equals(money(s.amountGross))) {
+      add('amount_mismatch', `captured ${fixed(money(capture.gross))} but the session amount is ${s.amountGross ?? 'unknown'}`);
     }
   }
   return issues;
 }
+
+const MONEY_ROW_KINDS: ReadonlySet<string> = new Set(['capture', 'refund', 'reversal', 'chargeback']);
 
 export function buildDailyReport(
   date: string,

@@ -74,43 +74,49 @@ describe('reconcileSessions', () => {
     currency,
     paidVia,
   });
-  const cap = (sessionId: number, gross: string, currency = 'RON') => row('capture', 'barrier', 'netopia', currency, gross, gross, '0.00', { sessionId: String(sessionId) });
+  const cap = (sessionId: number, gross: string, currency = 'RON', note: string | null = null) =>
+    row('capture', 'barrier', 'netopia', currency, gross, gross, '0.00', { sessionId: String(sessionId), note });
   const ref = (sessionId: number, gross: string) => row('refund', 'barrier', 'netopia', 'RON', gross, gross, '0.00', { sessionId: String(sessionId) });
 
   test('flags each disagreement between the read model and the ledger, and nothing else', () => {
     const sessions = [
       session(1, 'paid', '20.00', 'card'), // matches its capture
-      session(2, 'paid', '12.10', 'card'), // captured then refunded: nothing kept
+      session(2, 'paid', '12.10', 'card'), // captured, then refunded by ops: the refund is its own row, not a mismatch
       session(3, 'paid', '5.00', 'card'), // no capture at all
       session(4, 'pending', '10.00', null, 'RON', 'exiting'), // capture but the session does not know
       session(5, 'paid', '30.00', 'vipps'), // paid through Vipps billing: no card capture expected
       session(6, 'paid', '10.00', 'card'), // captured 9.00
       session(7, 'paid', '10.00', 'card'), // captured in USD
-      session(8, 'paid', '5.00', 'card'), // duplicate capture refunded automatically: nets to 5.00
+      session(8, 'paid', '5.00', 'card'), // duplicate capture (booked with its note) refunded automatically
+      session(9, 'paid', '5.00', 'card'), // two captures kept for one session
       session(10, 'none', null, null, 'RON', 'expired'), // nothing anywhere
     ];
-    const ledger = [cap(1, '20.00'), cap(2, '12.10'), ref(2, '12.10'), cap(4, '10.00'), cap(6, '9.00'), cap(7, '10.00', 'USD'), cap(8, '5.00'), cap(8, '5.00'), ref(8, '5.00')];
+    const ledger = [cap(1, '20.00'), cap(2, '12.10'), ref(2, '12.10'), cap(4, '10.00'), cap(6, '9.00'), cap(7, '10.00', 'USD'), cap(8, '5.00'), cap(8, '5.00', 'RON', 'duplicate capture'), ref(8, '5.00'), cap(9, '5.00'), cap(9, '5.00')];
     const issues = reconcileSessions(sessions, ledger);
     expect(issues.map((i) => [i.sessionId, i.code])).toEqual([
-      [2, 'amount_mismatch'],
       [3, 'paid_without_capture'],
       [4, 'capture_but_not_paid'],
       [6, 'amount_mismatch'],
       [7, 'currency_mismatch'],
+      [9, 'amount_mismatch'],
     ]);
     expect(issues.find((i) => i.sessionId === 6)?.message).toBe('captured 9.00 but the session amount is 10.00');
   });
 });
 
 test('buildDailyReport and its CSV: a header row and one row per group', () => {
-  const report = buildDailyReport('2025-12-04', day, [], []);
-  expect(report.reconciliation).toEqual({ sessionsChecked: 0, issues: [] });
+  const provider = { ordersChecked: 2, issues: [{ orderId: '7-1', sessionId: 7, provider: 'netopia', code: 'charge_without_capture' as const, message: 'netopia captured 1.00 RON (paid), no capture' }] };
+  const report = buildDailyReport('2025-12-04', day, [], [], provider);
+  expect(report.reconciliation).toEqual({ sessionsChecked: 0, issues: [], provider });
   expect(renderReportCsv(report).split('\r\n')).toEqual([
     'date,source,provider,currency,count,gross,net,vat,fees,attempts,declines,usages',
     '2025-12-04,autopay,vipps,NOK,1,150.00,120.00,30.00,0.00,0,0,1',
     '2025-12-04,barrier,epx,USD,1,7.50,7.50,0.00,0.00,0,0,0',
     '2025-12-04,barrier,netopia,RON,3,20.00,16.53,3.47,0.00,1,1,0',
     '2025-12-04,easypark,easypark,SEK,4,27.70,22.16,5.54,5.15,0,0,0',
+    '',
+    'date,check,session_id,order_id,provider,code,message',
+    '2025-12-04,ledger_vs_provider,7,7-1,netopia,charge_without_capture,"netopia captured 1.00 RON (paid), no capture"',
     '',
   ]);
 });

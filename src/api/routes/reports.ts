@@ -19,9 +19,9 @@ const reconciliationRun = z.object({
   date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
 });
 
-const LEDGER_FIELDS = { kind: 1, source: 1, provider: 1, sessionId: 1, gross: 1, net: 1, vat: 1, fee: 1, currency: 1 } as const;
+const LEDGER_FIELDS = { kind: 1, source: 1, provider: 1, sessionId: 1, gross: 1, net: 1, vat: 1, fee: 1, currency: 1, note: 1 } as const;
 
-type LeanLedger = { kind: string; source: string; provider: string; sessionId?: string | null; gross: string; net: string; vat: string; fee?: string | null; currency: string };
+type LeanLedger = { kind: string; source: string; provider: string; sessionId?: string | null; gross: string; net: string; vat: string; fee?: string | null; currency: string; note?: string | null };
 const toLedgerRow = (r: LeanLedger): ReportLedgerRow => ({
   kind: r.kind,
   source: r.source,
@@ -32,6 +32,7 @@ const toLedgerRow = (r: LeanLedger): ReportLedgerRow => ({
   vat: r.vat,
   fee: r.fee ?? '0.00',
   currency: r.currency,
+  note: r.note ?? null,
 });
 
 function paidVia(view: unknown): ReportSessionRow['paidVia'] {

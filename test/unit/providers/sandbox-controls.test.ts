@@ -165,7 +165,7 @@ describe('fault counters (every sandbox)', () => {
     const refunds = provider === 'netopia' || provider === 'epx' ? { refuseNextRefunds: 0 } : {};
     expect(await getControls(sbUrl, provider)).toEqual({ dropCallbacks: 1, failNextCalls: 2, failStatus: 502, timeoutNextCalls: 0, browserNeverReturns: 0, ...refunds });
     expect(await resetControls(sbUrl, provider)).toEqual({ dropCallbacks: 0, failNextCalls: 0, failStatus: 503, timeoutNextCalls: 0, browserNeverReturns: 0, ...refunds });
-    for (const bad of [{ failStatus: 404 }, { failNextCalls: -1 }, { nope: 1 }, { dropCallbacks: 1.5 }]) {
+    for (const bad of [{ failStatus: 302 }, { failNextCalls: -1 }, { nope: 1 }, { dropCallbacks: 1.5 }]) {
       const res = await fetch(`${sbUrl}/${provider}/_controls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: 'invalid_controls' });
