@@ -6,27 +6,24 @@ import { money } from '../src/domain/money';
 import { ProviderRefusal, type CardProvider, type CardProviderName } from '../src/providers/card-provider';
 import { recordLedgerEntry } from './ledger';
 
-export interface OrderRefundRequest {
+/** Money the provider took on one order of one session. */
+export interface OrderMoney {
   sessionId: number;
   orderId: string;
   provider: CardProviderName;
   providerRef: string;
   amount: string;
   currency: string;
+}
+
+export interface OrderRefundRequest extends OrderMoney {
   reason: string;
   source: 'barrier' | 'autopay';
 }
 
 export type OrderRefundOutcome = { status: 'refunded'; refundRef: string } | { status: 'refused'; code: string; message: string };
 
-export interface LateCaptureBooking {
-  sessionId: number;
-  orderId: string;
-  provider: CardProviderName;
-  providerRef: string;
-  amount: string;
-  currency: string;
-}
+export type LateCaptureBooking = OrderMoney;
 
 export interface OrderRefundActivities {
   /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */

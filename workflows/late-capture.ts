@@ -22,41 +22,18 @@ export async function lateCapture(input: LateCaptureInput): Promise<{ handled: s
   // signalWithStart delivers the signal with the first task; later copies may follow within moments.
   while (await condition(() => queue.length > 0, '1 minute')) {
     const r = queue.shift()!;
+    const order = { sessionId: input.sessionId, orderId: input.orderId, provider: r.provider, providerRef: r.providerRef, amount: r.amount, currency: r.currency };
     if (r.outcome === 'paid') {
-      const { booked, source } = await acts.bookLateCapture({
-        sessionId: input.sessionId,
-        orderId: input.orderId,
-        provider: r.provider,
-        providerRef: r.providerRef,
-        amount: r.amount,
-        currency: r.currency,
-      });
+      const { booked, source } = await acts.bookLateCapture(order);
       if (!booked) {
         handled.push('paid: already booked by the session');
         continue;
       }
-      await acts.startOrderRefund({
-        sessionId: input.sessionId,
-        orderId: input.orderId,
-        provider: r.provider,
-        providerRef: r.providerRef,
-        amount: r.amount,
-        currency: r.currency,
-        reason: 'late capture after the session ended',
-        source,
-      });
+      await acts.startOrderRefund({ ...order, reason: 'late capture after the session ended', source });
       handled.push('paid: booked and refunded');
     } else if (r.outcome === 'refunded' || r.outcome === 'reversed' || r.outcome === 'chargeback') {
       const kind = r.outcome === 'refunded' ? 'refund' : r.outcome === 'reversed' ? 'reversal' : 'chargeback';
-      const booked = await acts.recordReturnedMoney({
-        sessionId: input.sessionId,
-        orderId: input.orderId,
-        provider: r.provider,
-        kind,
-        amount: r.amount,
-        currency: r.currency,
-        providerRef: r.providerRef,
-      });
+      const booked = await acts.recordReturnedMoney({ ...order, kind });
       if (booked && kind !== 'refund') upsertSearchAttributes([{ key: SA_ATTENTION, value: kind }]);
       handled.push(`${r.outcome}: ${booked ? 'booked' : 'already booked'}`);
     } else {
