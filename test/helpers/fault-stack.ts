@@ -106,16 +106,23 @@ export async function startFaultStack(name: string, env: Record<string, string> 
   installExitHook();
   const dir = mkdtempSync(path.join(os.tmpdir(), `fault-${name.replace(/[^a-zA-Z0-9_-]/g, '_')}-`));
   const [temporalPort, mongoPort, apiPort, sandboxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // The children get process.env plus these, and the test's own config is loaded from exactly the same variables,
+  // so both agree. Sandbox mode and the loopback URLs are pinned: a shell's APP_MODE=production or its own
+  // PUBLIC_BASE_URL would otherwise send the children elsewhere than the test (or refuse to start them).
   const configEnv: Record<string, string> = {
     NODE_ENV: 'test',
+    APP_MODE: 'sandbox',
     PORT: String(apiPort),
     SANDBOX_PORT: String(sandboxPort),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+    SANDBOX_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/fault_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
     TEMPORAL_TASK_QUEUE: `fault-${name}-${process.pid}`,
     ...env,
   };
-  const config = loadConfig(configEnv);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...configEnv };
+  const config = loadConfig(childEnv);
   const children = new Map<ProcessName, ChildProcess>();
   const logFile = (n: ProcessName) => path.join(dir, `${n}.log`);
 
@@ -166,7 +173,7 @@ export async function startFaultStack(name: string, env: Record<string, string> 
     const fd = openSync(logFile(n), 'a');
     const child = spawn(cmd, args, {
       cwd: ROOT,
-      env: { ...process.env, ...configEnv },
+      env: childEnv,
       stdio: ['ignore', fd, fd],
       detached: true, // its own process group: kill() reaches everything it started
     });
