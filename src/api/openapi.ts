@@ -204,6 +204,7 @@ export function openApiDocument(publicBaseUrl: string) {
             { name: 'state', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } },
             { name: 'parking_id', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
             { name: 'plate', in: 'query', required: false, schema: { type: 'string', maxLength: 20 } },
+            { name: 'attention', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z_]{1,60}$' }, description: 'any, or one reason (amount_mismatch, refund_refused, ...)' },
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
           ],
           responses: { '200': json('sessions', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: { type: 'object' } } } }), ...common },

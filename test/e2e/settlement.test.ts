@@ -176,6 +176,11 @@ test('a wrong-amount capture whose refund is refused waits for ops; retry refund
   expect(flagged.paymentStatus).not.toBe('paid');
   expect(flagged.attempts[0]).toMatchObject({ orderId: wrong, status: 'captured', reasonCode: 'amount_mismatch', capture: { amount: '0.01', currency: 'RON' } });
   expect((await sessionOf(s, id)).body.parking_session.payment_status).toBe('failed');
+  // The ops queue: the session is listed among those needing a person, by reason and by "any".
+  for (const filter of ['amount_mismatch', 'any']) {
+    const listed = await eventually(() => ops('GET', `/api/ops/sessions?attention=${filter}`), (r) => r.body.sessions.some((v: { sessionId: number }) => v.sessionId === id));
+    expect(listed.body.sessions.every((v: { attentionCode?: string | null }) => (filter === 'any' ? !!v.attentionCode : v.attentionCode === filter))).toBe(true);
+  }
 
   const url = `/api/ops/order-refunds/${wrong}`;
   const held = await eventually(() => ops('GET', url), (r) => r.status === 200 && r.body.order_refund.waiting_for_decision === true, 30_000);

@@ -21,6 +21,8 @@ const SearchQuery = z.object({
   state: z.string().max(40).optional(),
   parking_id: IdText.optional(),
   plate: z.string().max(20).optional(),
+  // `any`: every session that needs a person; or one reason (amount_mismatch, payment_unresolved, ...).
+  attention: z.string().regex(/^[a-z_]{1,60}$/, 'attention: any, or a reason like amount_mismatch').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
@@ -48,6 +50,7 @@ export function opsRoutes(deps: ApiDeps): Router {
     if (q.data.state) filter.state = q.data.state;
     if (q.data.parking_id) filter.parkingId = q.data.parking_id;
     if (q.data.plate) filter.plate = q.data.plate.toUpperCase();
+    if (q.data.attention) filter['view.attentionCode'] = q.data.attention === 'any' ? { $nin: [null, ''] } : q.data.attention;
     // Rows without a view are ids allocated for a workflow that has not projected yet (or never started).
     const rows = await SessionModel.find({ ...filter, view: { $ne: null } }).sort({ sessionId: -1 }).limit(q.data.limit).lean();
     res.json({ sessions: rows.map((row) => row.view as SessionView) });
