@@ -9,7 +9,8 @@ ST="$VENV/bin/st"
 
 say() { printf '[schemathesis] %s\n' "$*" >&2; }
 
-if [ -x "$ST" ] && [ "$(cat "$VENV/.version" 2>/dev/null)" = "$VERSION" ]; then
+# A venv records its own absolute path (scripts' shebangs): one made by a moved or copied checkout does not run.
+if [ -x "$ST" ] && [ "$(cat "$VENV/.version" 2>/dev/null)" = "$VERSION" ] && "$ST" --version >/dev/null 2>&1; then
   say "already installed: $VERSION"
   exit 0
 fi
