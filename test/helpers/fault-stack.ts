@@ -12,7 +12,7 @@
  * API caches the old Netopia public key. Tests that restart the sandbox must restart the API as well.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -178,6 +178,8 @@ export async function startFaultStack(name: string, env: Record<string, string> 
       detached: true, // its own process group: kill() reaches everything it started
     });
     closeSync(fd);
+    // A spawn failure (missing binary) must show up in the log the readiness error prints, not crash the test run.
+    child.on('error', (err) => appendFileSync(logFile(n), `[fault-stack] ${n}: ${err.message}\n`));
     children.set(n, child);
     alive.add(child);
     child.once('exit', () => {
