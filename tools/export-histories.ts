@@ -22,7 +22,8 @@ import { seedDemoData } from '../src/db/seed';
 import { freePort, ROOT, startFerretDb, startTemporalDev, toolPath, type RunningServer } from '../src/platform/local-servers';
 import { createSandboxApp } from '../src/providers/sandbox-app';
 import { buildWorker } from '../workers/run-worker';
-import { SCENARIOS, TEST_PANS } from './history-scenarios';
+import { TEST_PANS } from '../test/helpers/test-cards';
+import { SCENARIOS } from './history-scenarios';
 
 const HISTORIES_DIR = path.join(ROOT, 'test', 'replay', 'histories');
 

@@ -7,6 +7,7 @@ import { demoGateKey } from '../src/db/demo-data';
 import { AgreementModel, DriverModel, ParkingModel } from '../src/db/models';
 import { easyParkWorkflowId, sessionWorkflowId, vippsBillingWorkflowId } from '../src/temporal/ids';
 import { eventually, http } from '../test/helpers/stack';
+import { EPX_APPROVED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED } from '../test/helpers/test-cards';
 
 export interface ScenarioContext {
   api: string;
@@ -20,11 +21,6 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<string>;
 }
 
-const NETOPIA_ACCEPTED = { card_number: '9900004810225098', exp_month: '12', exp_year: '2030', cvv: '111', name: 'Demo' };
-const NETOPIA_EXPIRED = { ...NETOPIA_ACCEPTED, card_number: '9900541631437790' };
-const EPX_APPROVED = { card_number: '4000000000000002', exp_month: '12', exp_year: '2025', cvv: '', name: 'Demo' };
-/** Full card numbers that must never end up in a history (they never reach a workflow). */
-export const TEST_PANS = [NETOPIA_ACCEPTED.card_number, NETOPIA_EXPIRED.card_number, EPX_APPROVED.card_number];
 
 const MACS: Record<number, { entrance: string; exit: string }> = {
   188: { entrance: '76:86:BB:DE:64:01', exit: '76:86:BB:DE:64:02' },

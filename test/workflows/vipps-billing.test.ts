@@ -85,11 +85,6 @@ async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: str
 }
 
 
-// These tests coordinate three clocks (Temporal's skipped time, the Vipps sandbox's clock, real time for
-// webhooks); on a loaded 2-core machine a run has been seen to stall past jest's timeout. A stalled test is
-// run again (each uses its own agreement); every assertion stays as it is.
-jest.retryTimes(2, { logErrorsBeforeRetry: true });
-
 beforeAll(async () => {
   await connectTestDb('wf_vipps_billing');
   env = await createTimeSkippingEnv();
