@@ -163,42 +163,22 @@ test(
   TEST_MS,
 );
 
-test(
-  'Temporal down while the driver pays: the IPN is answered 503 errorType 1 (retry later); paid once after Temporal is back, the IPN retry books nothing more; closed, charged and booked once',
-  () =>
+test.each([
+  { down: 'temporal' as const, what: 'Temporal', back: 'Temporal is back' },
+  { down: 'ferretdb' as const, what: 'FerretDB', back: 'the database is back' },
+])(
+  '$what down while the driver pays: the IPN is answered 503 errorType 1 (retry later); paid once after $back, the IPN retry books nothing more; closed, charged and booked once',
+  ({ down }) =>
     withFaultLogs(s, async () => {
       const { id, amount, cardPage } = await startedAttempt();
       const orderId = `${id}-1`;
-      await s.kill('temporal');
+      await s.kill(down);
       await payOnCardPage(cardPage);
       // The sandbox sends the browser back only after the first IPN try: it is recorded by now.
       const [ipn] = await ipnsOf(orderId);
       expect(ipn).toMatchObject({ delivered: false, dropped: false });
       expect(ipn.tries[0]).toMatchObject({ httpStatus: 503, errorType: 1 });
-      await s.start('temporal');
-
-      const paid = await sessionUntil(id, (v) => v.payment_status === 'paid');
-      expect(paid.body.parking_session).toMatchObject({ state: 'exiting', paid_via: 'card', amount });
-      await ipnRetryAccepted(orderId);
-      await exitAndClose(id, amount);
-      expect(await approvedChargesOf(id)).toHaveLength(1);
-      await assertSettledOnce(id, amount);
-    }),
-  TEST_MS,
-);
-
-test(
-  'FerretDB down while the driver pays: the IPN is answered 503 errorType 1 (retry later); paid once after the database is back, the IPN retry books nothing more; closed, charged and booked once',
-  () =>
-    withFaultLogs(s, async () => {
-      const { id, amount, cardPage } = await startedAttempt();
-      const orderId = `${id}-1`;
-      await s.kill('ferretdb');
-      await payOnCardPage(cardPage);
-      const [ipn] = await ipnsOf(orderId);
-      expect(ipn).toMatchObject({ delivered: false, dropped: false });
-      expect(ipn.tries[0]).toMatchObject({ httpStatus: 503, errorType: 1 });
-      await s.start('ferretdb');
+      await s.start(down);
 
       const paid = await sessionUntil(id, (v) => v.payment_status === 'paid');
       expect(paid.body.parking_session).toMatchObject({ state: 'exiting', paid_via: 'card', amount });
