@@ -2,18 +2,12 @@
  * Typed access to the sandboxes' test controls (README "Sandbox test controls") for api/e2e/unit tests.
  * `sandboxUrl` is the sandbox server's base URL (e.g. http://127.0.0.1:4010), without the provider path.
  */
+import type { FaultCounters } from '../../src/providers/sandbox-faults';
+
 export type SandboxProvider = 'netopia' | 'epx' | 'autopay' | 'vipps' | 'easypark';
 
-export interface SandboxFaultCounters {
-  dropCallbacks: number;
-  failNextCalls: number;
-  /** 500–599; default 503. */
-  failStatus: number;
-  timeoutNextCalls: number;
-  browserNeverReturns: number;
-  /** NETOPIA and EPX only: the next N refund calls get the provider's business refusal. */
-  refuseNextRefunds?: number;
-}
+/** The counters as the sandboxes report them (src/providers/sandbox-faults.ts). */
+export type SandboxFaultCounters = FaultCounters;
 
 async function call<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {
   const res = await fetch(url, {
