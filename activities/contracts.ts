@@ -51,6 +51,11 @@ export interface ReturnedMoney {
 export interface SessionActivities {
   priceSession(req: { parkingId: number; startTime: string; endTime: string }): Promise<AmountView>;
   projectSession(view: SessionView & { version: number }): Promise<void>;
+  /**
+   * One handled message's writes (lean-v3, run as a local activity): the ledger rows first (idempotent per key; a
+   * failure throws, so it is retried), then the read model (best effort: `projected: false` instead of a throw).
+   */
+  recordSessionStep(step: { ledger: LedgerEntryInput[]; view: (SessionView & { version: number }) | null }): Promise<{ projected: boolean }>;
   recordLedgerEntry(entry: LedgerEntryInput): Promise<void>;
   startCardPayment(req: {
     sessionId: number;

@@ -7,6 +7,7 @@ import { findParking, findParkingByAreaCode, toParkingSnapshot } from '../../db/
 import { isPlateIssuer, normalisePlate } from '../../domain/plate';
 import { isTerminal } from '../../domain/session';
 import { sessionWorkflowId } from '../../temporal/ids';
+import { sessionStartSearchAttributes } from '../../temporal/session-search-attributes';
 import {
   accessAttemptUpdate,
   cancelUpdate,
@@ -122,6 +123,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }),
       });
     } catch (err) {
       await abandonAllocation(sessionId);
