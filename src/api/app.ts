@@ -8,6 +8,7 @@ import { gateRoutes } from './routes/gates';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
 import { opsOrderRefundRoutes } from './routes/ops-order-refunds';
+import { opsReferenceDataRoutes } from './routes/ops-reference-data';
 import { paymentRoutes } from './routes/payment';
 import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { reportRoutes } from './routes/reports';
@@ -38,6 +39,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(easyParkRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsOrderRefundRoutes(deps));
+  app.use(opsReferenceDataRoutes());
   app.use(reportRoutes(deps));
 
   app.use(notFoundHandler);
