@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { parseKeyRing } from './codec/key-ring';
 
 /**
  * Every environment variable the product reads, in one schema, and an explicit mode:
@@ -36,6 +37,8 @@ export const SANDBOX_DEFAULTS = {
   VIPPS_WEBHOOK_SECRET: 'sandbox-vipps-webhook-secret',
   DEMO_EASYPARK_USERNAME: 'demo-fleet',
   DEMO_EASYPARK_PASSWORD: 'demo-easypark-password',
+  /** Payload encryption keys for Temporal (src/codec/key-ring.ts): `id:base64(32 bytes)`, first one encrypts. */
+  PAYLOAD_ENCRYPTION_KEYS: 'demo-2026:vNhrPBinQj+O1hVb8pSBJSj6W7IAefcJIwhMKSPlqwc=',
 } as const;
 
 /** Only the sandbox seeds demo data; in production these must not be set (ops users and gate keys are per person / per gate). */
@@ -117,6 +120,10 @@ const EnvSchema = z.object({
   DEMO_AUTOPAY_CALLBACK_AUTH: z.enum(['basic', 'token', 'api_key']).optional(),
   DEMO_AUTOPAY_CALLBACK_SECRET: z.string().min(1).optional(),
 
+  PAYLOAD_ENCRYPTION_KEYS: z.string().max(4000).optional(),
+  /** Browser origins allowed to call the codec server: the Temporal UI's (the dev server's UI by default). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+
   VIPPS_BASE_URL: url.optional(),
   VIPPS_CLIENT_ID: z.string().min(1).optional(),
   VIPPS_CLIENT_SECRET: z.string().min(1).optional(),
@@ -164,6 +171,7 @@ export interface Config extends Omit<Env, Defaulted> {
   VIPPS_WEBHOOK_SECRET: string;
   DEMO_EASYPARK_USERNAME: string;
   DEMO_EASYPARK_PASSWORD: string;
+  PAYLOAD_ENCRYPTION_KEYS: string;
   autopayOperators: Record<string, { clientId: string; clientSecret: string }>;
 }
 
@@ -233,6 +241,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       operators = OperatorsSchema.parse(JSON.parse(operatorsJson));
     } catch (err) {
       problems.push(`AUTOPAY_OPERATORS: ${(err as Error).message}`);
+    }
+  }
+  if (e.PAYLOAD_ENCRYPTION_KEYS !== undefined) {
+    try {
+      parseKeyRing(e.PAYLOAD_ENCRYPTION_KEYS);
+    } catch (err) {
+      problems.push(`PAYLOAD_ENCRYPTION_KEYS: ${(err as Error).message}`);
     }
   }
   if (!sandbox) problems.push(...productionProblems(e, operators));

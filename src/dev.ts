@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   }
   if (startServers.temporal) {
     say('starting the Temporal dev server (data in .data/temporal.db) on 127.0.0.1:7233, UI on 8233');
-    children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db') }));
+    children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db'), uiCodecEndpoint: `${config.PUBLIC_BASE_URL}/codec` }));
   }
 
   await connectDb(config.MONGODB_URI, config.DB_TIMEOUT_MS);

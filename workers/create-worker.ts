@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -16,6 +17,8 @@ export async function createWorker(opts: {
   namespace: string;
   taskQueue: string;
   activities: object;
+  /** The product's encrypting converter (src/codec/data-converter.ts): clients and workers must share it. */
+  dataConverter: DataConverter;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -23,5 +26,6 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: opts.activities,
+    dataConverter: opts.dataConverter,
   });
 }

@@ -4,6 +4,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../src/config';
 import { createProviderClients, type ProviderClients } from '../src/providers/clients';
 import { ensureDailyReconciliationSchedule } from '../src/temporal/schedules';
+import { encryptingDataConverter } from '../src/codec/data-converter';
 import { createWorker } from './create-worker';
 
 /** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
@@ -28,10 +29,11 @@ export function activityDeps(config: Config, providers: ProviderClients, tempora
 export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = encryptingDataConverter(config);
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const providers = createProviderClients(config);
   const activities = createActivities(activityDeps(config, providers, temporal));
-  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities });
+  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities, dataConverter });
   if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
     worker,

@@ -3,11 +3,13 @@ import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { authFailureLimit, rateLimit } from './rate-limit';
 import { carDriverRoutes } from './routes/car-driver';
+import { codecRoutes } from './routes/codec';
 import { easyParkRoutes } from './routes/easypark';
 import { gateRoutes } from './routes/gates';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
 import { opsOrderRefundRoutes } from './routes/ops-order-refunds';
+import { opsReferenceDataRoutes } from './routes/ops-reference-data';
 import { paymentRoutes } from './routes/payment';
 import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { reportRoutes } from './routes/reports';
@@ -21,6 +23,8 @@ export function createApp(deps: ApiDeps): Express {
   const keepRaw = (req: express.Request, _res: unknown, buf: Buffer) => {
     req.rawBody = buf;
   };
+  // Before the 100 kB body limit: the Temporal UI decodes a whole history page at once.
+  app.use(codecRoutes(deps));
   app.use(express.json({ limit: '100kb', verify: keepRaw }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', verify: keepRaw }));
 
@@ -38,6 +42,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(easyParkRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsOrderRefundRoutes(deps));
+  app.use(opsReferenceDataRoutes());
   app.use(reportRoutes(deps));
 
   app.use(notFoundHandler);

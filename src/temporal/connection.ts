@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Client, Connection, makeGrpcRetryInterceptor, defaultGrpcRetryOptions } from '@temporalio/client';
 
@@ -31,10 +32,10 @@ export function deadlineInterceptor(deadlines: TemporalDeadlines): Interceptor {
  */
 const RETRY_ATTEMPTS = 5;
 
-export async function connectTemporal(address: string, namespace: string, deadlines?: TemporalDeadlines): Promise<Client> {
+export async function connectTemporal(address: string, namespace: string, deadlines?: TemporalDeadlines, dataConverter?: DataConverter): Promise<Client> {
   const interceptors = deadlines ? [deadlineInterceptor(deadlines), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))] : undefined;
   const connection = await Connection.connect({ address, connectTimeout: '10s', interceptors });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, dataConverter });
 }
 
 /** Readiness: the frontend answers a cheap call within 2 s (probes must not hang on a dead server). */

@@ -21,6 +21,7 @@ import { connectDb, disconnectDb } from '../../src/db/connection';
 import { seedDemoData } from '../../src/db/seed';
 import { freePort, ROOT, toolPath, waitForPort } from '../../src/platform/local-servers';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
+import { testDataConverter } from './data-converter';
 
 export type ProcessName = 'temporal' | 'ferretdb' | 'sandbox' | 'worker' | 'api';
 /** Start order: what each process needs is started before it. */
@@ -200,7 +201,7 @@ export async function startFaultStack(name: string, env: Record<string, string> 
   }
 
   // Created before Temporal runs: the connection is lazy and (re)connects when first used.
-  const temporal = new Client({ connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter });
   let stopped = false;
   let dbConnected = false;
   async function stopAll(): Promise<void> {
