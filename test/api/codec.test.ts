@@ -20,7 +20,7 @@ afterAll(() => s?.stop());
 /**
  * Every payload anywhere in a history event (inputs, signals, updates, activity inputs and results, ...), except
  * search attributes (the server indexes them, so they stay clear: no personal data goes there) and the SDK's own
- * patch markers (the patch id only).
+ * marker bookkeeping (a patch id; a local activity's sequence number, id, type and times; its result is checked).
  */
 function payloadsOf(node: unknown, out: Payload[] = []): Payload[] {
   if (!node || typeof node !== 'object') return out;
@@ -30,7 +30,10 @@ function payloadsOf(node: unknown, out: Payload[] = []): Payload[] {
   }
   const o = node as Record<string, unknown>;
   if (o.metadata && typeof o.metadata === 'object' && 'data' in o) out.push(o as Payload);
-  else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes' && k !== 'patch-data') payloadsOf(v, out);
+  else if (o.markerName) {
+    for (const [k, v] of Object.entries((o.details ?? {}) as Record<string, unknown>)) if (k !== 'data' && k !== 'patch-data') payloadsOf(v, out);
+  }
+  else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
   return out;
 }
 const wire = (p: Payload) => ({
