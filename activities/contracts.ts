@@ -7,7 +7,7 @@ import type { AmountView, AnprDetails, CardProviderName, SessionView, VippsUsage
 export interface LedgerEntryInput {
   /** Unique per money movement: a retried activity or a duplicate callback writes nothing new. */
   idempotencyKey: string;
-  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'reversal' | 'chargeback' | 'refund_refused' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee';
+  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'reversal' | 'chargeback' | 'refund_refused' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee' | 'ops_action';
   source: 'barrier' | 'autopay' | 'vipps' | 'easypark';
   provider: 'netopia' | 'epx' | 'vipps' | 'autopay' | 'easypark' | 'none';
   sessionId: string | null;

@@ -45,6 +45,7 @@ import { canTransition, cancelRefusal, finalizeRefusal, isTerminal, type Session
 import {
   accessAttemptUpdate,
   attentionSignal,
+  opsActionSignal,
   autopayCancelledSignal,
   autopayEndedSignal,
   cancelUpdate,
@@ -55,6 +56,7 @@ import {
   sessionViewQuery,
   startPaymentUpdate,
   type AttentionNotice,
+  type OpsAction,
   type AutopayEnded,
   type CancelRequest,
   type Direction,
@@ -136,7 +138,8 @@ type Work =
   | { kind: 'access'; direction: Direction; reply: Pending<{ key: SmartKeyView; view: SessionView }> }
   | { kind: 'gate'; event: GateEvent }
   | { kind: 'providerResult'; result: PaymentResult }
-  | { kind: 'attention'; notice: AttentionNotice };
+  | { kind: 'attention'; notice: AttentionNotice }
+  | { kind: 'opsAction'; action: OpsAction };
 
 const isRefusal = (v: unknown): v is Refusal => typeof v === 'object' && v !== null && 'refused' in v;
 
@@ -529,6 +532,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
   setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
   setHandler(attentionSignal, (notice) => void queue.push({ kind: 'attention', notice }));
+  setHandler(opsActionSignal, (action) => void queue.push({ kind: 'opsAction', action }));
 
   setHandler(finalizeUpdate, (req) => enqueue<SessionView>((reply) => ({ kind: 'finalize', req, reply })), {
     validator: (req) => {
@@ -670,6 +674,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       case 'attention':
         needsOps(work.notice.code, work.notice.message);
         return [true, undefined];
+      case 'opsAction':
+        return [onOpsAction(work.action), undefined];
       case 'access': {
         const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;
         if (!key || key.remainingTries <= 0) return [false, reply(work.reply, { refused: `the ${work.direction} smart key cannot be used now`, code: 'InvalidState' })];
@@ -715,6 +721,18 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     }
     log.warn('gate event ignored', { sessionId, direction, state: view.state });
     return false;
+  }
+
+  /** No command of its own: a resolve clears the hold, a retry makes settlement due now (the loop does the asking). */
+  function onOpsAction(action: OpsAction): boolean {
+    view.lastOpsAction = { ...action, at: nowIso(), attentionCode: view.attentionCode ?? null };
+    if (action.action === 'resolve') {
+      view.attentionCode = null;
+      view.attention = null;
+    } else {
+      hurrySettlement();
+    }
+    return true;
   }
 
   async function finalize(req: FinalizeRequest): Promise<SessionView | Refusal> {

@@ -8,6 +8,7 @@ import { easyParkRoutes } from './routes/easypark';
 import { gateRoutes } from './routes/gates';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
+import { opsAttentionRoutes } from './routes/ops-attention';
 import { opsOrderRefundRoutes } from './routes/ops-order-refunds';
 import { opsReferenceDataRoutes } from './routes/ops-reference-data';
 import { paymentRoutes } from './routes/payment';
@@ -40,6 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(providerCallbackRoutes(deps));
   app.use(vippsRoutes(deps));
   app.use(easyParkRoutes(deps));
+  app.use(opsAttentionRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsOrderRefundRoutes(deps));
   app.use(opsReferenceDataRoutes());
