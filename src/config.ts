@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { OBSERVABILITY_ENV } from './observability/config';
 
 /**
  * Every environment variable the product reads, in one schema, and an explicit mode:
@@ -129,6 +130,8 @@ const EnvSchema = z.object({
 
   DEMO_EASYPARK_USERNAME: z.string().min(1).optional(),
   DEMO_EASYPARK_PASSWORD: secret.optional(),
+
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
