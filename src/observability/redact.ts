@@ -11,6 +11,7 @@ const SECRET_KEYS = [
   'clientSecret',
   'client_secret',
   'token',
+  'taskToken',
   'accessToken',
   'access_token',
   'refreshToken',
