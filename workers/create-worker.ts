@@ -17,6 +17,11 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/** What a replay worker needs besides histories: the bundle and the sink its tracing interceptors call. */
+export async function replayWorkerOptions() {
+  return { workflowBundle: await workflowBundle(), sinks: workflowSpanSinks() };
+}
+
 const noop = () => undefined;
 const bundlerLog = componentLogger('bundler');
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (message: string, meta?: object) => bundlerLog.error(meta ?? {}, message), log: noop };
