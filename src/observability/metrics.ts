@@ -6,7 +6,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+
+let processMetrics = false;
+/** Node process metrics (CPU, memory, event loop lag, GC): only in a process that serves /metrics, as they keep observers running. */
+export function collectProcessMetrics(): void {
+  if (processMetrics) return;
+  processMetrics = true;
+  collectDefaultMetrics({ register: registry });
+}
 
 export const sessionsStarted = new Counter({
   name: 'parking_sessions_started_total',

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { componentLogger } from './logger';
-import { registry } from './metrics';
+import { collectProcessMetrics, registry } from './metrics';
 
 export interface HealthReport {
   ok: boolean;
@@ -21,6 +21,7 @@ export interface OpsServer {
 const log = componentLogger('ops-server');
 
 export async function startOpsServer(opts: { port: number; host?: string; health?: () => Promise<HealthReport> }): Promise<OpsServer> {
+  collectProcessMetrics();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const answer = (status: number, type: string, body: string) => {
