@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { parseKeyRing } from './codec/key-ring';
+import { OBSERVABILITY_ENV } from './observability/config';
 
 /**
  * Every environment variable the product reads, in one schema, and an explicit mode:
@@ -136,6 +137,8 @@ const EnvSchema = z.object({
 
   DEMO_EASYPARK_USERNAME: z.string().min(1).optional(),
   DEMO_EASYPARK_PASSWORD: secret.optional(),
+
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.infer<typeof EnvSchema>;

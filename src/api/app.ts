@@ -1,4 +1,7 @@
 import express, { type Express } from 'express';
+import { SessionModel } from '../db/models';
+import { requestContext } from '../observability/http-context';
+import { registerAttentionGauge } from '../observability/metrics';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { authFailureLimit, rateLimit } from './rate-limit';
@@ -21,6 +24,9 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // First: every later middleware, route and log line runs with the request id (and X-Request-Id is always answered).
+  app.use(requestContext());
+  registerAttentionGauge(() => SessionModel.countDocuments({ 'view.attentionCode': { $nin: [null, ''] } }).maxTimeMS(2000).exec());
   const keepRaw = (req: express.Request, _res: unknown, buf: Buffer) => {
     req.rawBody = buf;
   };

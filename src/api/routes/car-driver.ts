@@ -22,6 +22,9 @@ import { payUrl } from '../pay-link';
 import { parkingSessionDetails, seedParkingSession, seedSmartKey } from '../presenters';
 import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('car-driver');
 
 const driverOf = (req: Request) => req.driverId as string;
 
@@ -47,7 +50,7 @@ async function allocateSession(driverId: string, parkingId: number, kind: string
  */
 async function abandonAllocation(sessionId: number): Promise<void> {
   await SessionModel.updateOne({ sessionId, view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
-    console.error(`[api] could not mark session row ${sessionId} abandoned:`, err),
+    log.error({ sessionId, err }, 'could not mark session row abandoned'),
   );
 }
 
