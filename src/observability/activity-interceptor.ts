@@ -17,6 +17,13 @@ function sessionIdOf(workflowId: string | undefined, args: unknown[]): number | 
   return m ? Number(m[1]) : undefined;
 }
 
+/** The session view an activity writes to the read model: the old projection activity, or lean-v3's step (local). */
+function projectedView(activityType: string, args: unknown[]): unknown {
+  if (activityType === 'projectSession') return args[0];
+  if (activityType === 'recordSessionStep') return (args[0] as { view?: unknown } | undefined)?.view ?? null;
+  return null;
+}
+
 export class ObservabilityActivityInbound implements ActivityInboundCallsInterceptor {
   constructor(private readonly ctx: Context) {}
 
@@ -31,7 +38,8 @@ export class ObservabilityActivityInbound implements ActivityInboundCallsInterce
       ...(sessionId !== undefined ? { sessionId } : {}),
     };
     return withLogContext(context, async () => {
-      const onSuccess = info.activityType === 'projectSession' ? await beforeProjection(input.args[0]).catch(() => null) : null;
+      const projected = projectedView(info.activityType, input.args);
+      const onSuccess = projected ? await beforeProjection(projected).catch(() => null) : null;
       const result = await next(input);
       onSuccess?.();
       if (info.activityType === 'reconcileProvidersAndEscalate') countReconciliation(result);

@@ -20,7 +20,8 @@ afterAll(() => s?.stop());
 /**
  * Every payload anywhere in a history event (inputs, signals, updates, activity inputs and results, ...), except
  * search attributes (the server indexes them, so they stay clear: no personal data goes there) and the SDK's own
- * marker bookkeeping (a patch id; a local activity's sequence number, id, type and times; its result is checked).
+ * marker bookkeeping (a patch id; a local activity's sequence number, id, type and times; its result is checked),
+ * and headers (the trace context of src/observability, nothing else).
  */
 function payloadsOf(node: unknown, out: Payload[] = []): Payload[] {
   if (!node || typeof node !== 'object') return out;
@@ -33,7 +34,7 @@ function payloadsOf(node: unknown, out: Payload[] = []): Payload[] {
   else if (o.markerName) {
     for (const [k, v] of Object.entries((o.details ?? {}) as Record<string, unknown>)) if (k !== 'data' && k !== 'patch-data') payloadsOf(v, out);
   }
-  else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
+  else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes' && k !== 'header') payloadsOf(v, out);
   return out;
 }
 const wire = (p: Payload) => ({
