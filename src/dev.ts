@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const dataDir = path.join(ROOT, '.data');
 
   if (startServers.temporal || startServers.mongo) {
-    say('checking the local servers (the first build compiles Temporal and FerretDB from source: several minutes)');
+    // tools/build-*.sh return at once when .tools/ matches the pinned versions and announce a build themselves.
+    say('checking the local servers in .tools/');
     execFileSync('bash', [path.join(ROOT, 'tools', 'build-all.sh')], { stdio: 'inherit' });
   }
   if (startServers.mongo) {
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   say('demo data seeded');
 
   const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
-  const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
+  const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, config.HOST);
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 
   const { worker, close: closeWorker } = await buildWorker(config, { schedules: true });

@@ -5,7 +5,7 @@ import { createSandboxApp } from './sandbox-app';
 const config = loadConfig();
 assertSandbox(config, 'the provider sandbox');
 const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
-const server = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0', () => {
+const server = sandbox.app.listen(config.SANDBOX_PORT, config.HOST, () => {
   console.log(`[sandbox] provider sandboxes on ${config.SANDBOX_BASE_URL}`);
 });
 const stop = () => {
