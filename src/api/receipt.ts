@@ -4,6 +4,7 @@
  * Amounts are the workflow's decimal strings, untouched; times are ISO 8601 as the rest of the driver API writes them.
  */
 import type { SessionView } from '../../workflows/messages';
+import { findParking } from '../db/parking-snapshot';
 import { escapeHtml, formatMoney } from './pages-layout';
 import { publicPaymentStatus, seedTime } from './presenters';
 
@@ -119,4 +120,10 @@ export function receiptTableHtml(r: Receipt): string {
     row('parking_session_id', 'Session', `#${r.parking_session_id}`),
   ];
   return `<table class="receipt" aria-label="Receipt">${rows.join('')}</table>`;
+}
+
+/** The parking as a receipt names it; a parking removed from reference data still gets a readable receipt. */
+export async function receiptParking(parkingId: number): Promise<ReceiptParking> {
+  const parking = await findParking(parkingId);
+  return parking ? { id: parking.id, name: parking.name, timeZone: parking.timeZone } : { id: parkingId, name: `Parking ${parkingId}`, timeZone: 'UTC' };
 }
