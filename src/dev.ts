@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   Demo gate API keys  ${config.DEMO_GATE_API_KEY}-<parking>-<entrance|exit>   (X-API-Key; one per gate, bound to its MAC)
   Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...; ops user "demo-ops")
   EasyPark fleet      ${config.DEMO_EASYPARK_USERNAME} / ${config.DEMO_EASYPARK_PASSWORD}
-  Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), area1 Autopay (NOK)
+  Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), 191 fast EPX demo (0.25 USD/min), area1 Autopay (NOK)
   Test cards          the seed's sandbox cards are listed in README.md (Netopia on 187/189, EPX on 188)
 
   README.md walks through a whole session with curl. Ctrl-C stops everything.
