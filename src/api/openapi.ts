@@ -212,7 +212,21 @@ export function openApiDocument(publicBaseUrl: string) {
           responses: { '202': json('booked'), '409': error('duplicate: already received'), ...common },
         },
       },
-      '/vipps/qr': { get: { summary: 'The merchant QR code (JSON, or a redirect to the image)', responses: { '200': json('QR'), '302': redirect('to the QR image'), ...common } } },
+      '/vipps/qr': {
+        get: {
+          summary: 'The parking sign\'s QR code: PNG (SVG with format=svg); with Accept: application/json the Vipps merchant-redirect QR and the image links',
+          parameters: [{ name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['png', 'svg'] } }],
+          responses: {
+            '200': {
+              description: 'a QR code of PUBLIC_BASE_URL/vipps/landing, or (Accept: application/json) {id, url, redirectUrl, landingUrl, png, svg}',
+              content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'image/svg+xml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } },
+            },
+            ...common,
+          },
+        },
+      },
+      '/vipps/qr.png': { get: { summary: 'The parking sign\'s QR code as PNG', responses: { '200': { description: 'a QR code of PUBLIC_BASE_URL/vipps/landing', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } } } } },
+      '/vipps/qr.svg': { get: { summary: 'The parking sign\'s QR code as SVG', responses: { '200': { description: 'a QR code of PUBLIC_BASE_URL/vipps/landing', content: { 'image/svg+xml': { schema: { type: 'string' } } } } } } },
       '/vipps/landing': { get: { summary: 'Landing page of the QR code', responses: { '200': html('page') } } },
       '/vipps/login': { get: { summary: 'Starts Vipps Login', responses: { '302': redirect('to Vipps Login') } } },
       '/vipps/login/callback': {

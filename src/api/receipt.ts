@@ -81,8 +81,9 @@ export function buildReceipt(view: SessionView, parking: ReceiptParking, deepLin
   };
 }
 
-/** "2 h 05 min", "45 min". */
+/** "2 h 05 min", "45 min", "under 1 min" (a stay priced by the started minute can be seconds long). */
 export function formatDuration(minutes: number): string {
+  if (minutes < 1) return 'under 1 min';
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
   return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min`;
