@@ -6,10 +6,9 @@
  */
 import Decimal from 'decimal.js';
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
+/** Numeric character references: valid in text and in quoted attributes alike. */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A parking sign "P" on blue: a data URL, so the page needs no /favicon.ico round trip. */

@@ -34,11 +34,11 @@ test('the layout: viewport meta, favicon, escaped title, optional refresh', () =
   const html = layoutPage('Paid <b>', '<p>x</p>', { refreshSeconds: 2 });
   expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
   expect(html).toMatch(/<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml,[^"]+">/);
-  expect(html).toContain('<title>Paid &lt;b&gt;</title>');
-  expect(html).toContain('<h1>Paid &lt;b&gt;</h1>');
+  expect(html).toContain('<title>Paid &#60;b&#62;</title>');
+  expect(html).toContain('<h1>Paid &#60;b&#62;</h1>');
   expect(html).toContain('<meta http-equiv="refresh" content="2">');
   expect(layoutPage('T', '<h1>own</h1>', { heading: null })).not.toContain('<h1>T</h1>');
-  expect(escapeHtml(`<a href="x" onclick='y'>&`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;');
+  expect(escapeHtml(`<a href="x" onclick='y'>&`)).toBe('&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;');
 });
 
 test('money always carries its currency and two decimals, from the decimal string', () => {
@@ -65,7 +65,7 @@ test('the receipt: the captured attempt, the priced stay, the deep link; the tab
     app_url: 'parkingapp://sessions/42',
   });
   const html = receiptTableHtml(r);
-  expect(html).toContain('Fast &lt;demo&gt; &amp; &quot;parking&quot;');
+  expect(html).toContain('Fast &#60;demo&#62; &#38; &#34;parking&#34;');
   expect(html).toContain('<td data-field="duration">2 h 05 min</td>');
   expect(html).toContain('<td data-field="gross">12.10 RON</td>');
   expect(html).toContain('<th scope="row">VAT 21 %</th><td data-field="vat">2.10 RON</td>');

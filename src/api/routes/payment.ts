@@ -52,20 +52,18 @@ export function paymentRoutes(deps: ApiDeps): Router {
   }
 
   /**
-   * A pay link opened after the money is settled or the session ended (an old WebView tab, a link shared twice):
-   * a page that says so, never a provider page and never a JSON error. Null while the session is payable.
+   * A pay link opened after the session ended (an old WebView tab, a link shared twice): a page that says so, never
+   * a provider page and never a JSON error. Null while the session runs (a paid one still goes to its result page).
    */
   async function nothingToPayPage(view: SessionView): Promise<string | null> {
+    if (!isTerminal(view.state)) return null;
     if (view.paymentStatus === 'paid' || view.paymentStatus === 'billed') {
       return page(
         'Already paid',
         `<p class="ok">This parking is paid: ${escapeHtml(amountText(view))}. Nothing more to pay.</p>${await receiptHtml(view)}${backToApp(view)}`,
       );
     }
-    if (isTerminal(view.state)) {
-      return page('Nothing to pay', `<p>This parking session is ${escapeHtml(view.state)}: there is nothing to pay.</p>${backToApp(view)}`);
-    }
-    return null;
+    return page('Nothing to pay', `<p>This parking session is ${escapeHtml(view.state)}: there is nothing to pay.</p>${backToApp(view)}`);
   }
 
   r.get('/api/payment/pay/:id', payLimit, async (req, res) => {
