@@ -105,6 +105,9 @@ export function paymentRoutes(deps: ApiDeps): Router {
         .type('html')
         .send(page('Payment received', `<p class="ok amount">Paid ${escapeHtml(amount)}</p><p>Thank you! ${next}</p>${await receiptHtml(view)}${backToApp(view)}`));
     }
+    // Ended without paying (cancelled by ops, expired): no retry link for a session that can no longer be paid.
+    const ended = await nothingToPayPage(view);
+    if (ended) return res.type('html').send(ended);
     if (last && (last.status === 'declined' || last.status === 'expired')) {
       // A fresh, short-lived pay link for this session only: the visitor has just proven they hold one.
       const retry = payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id, view.attempts.length, ttlSeconds);
@@ -114,9 +117,6 @@ export function paymentRoutes(deps: ApiDeps): Router {
           `<p class="bad">${escapeHtml(last.reason ?? 'The payment was declined.')}</p><p>Nothing was charged. Check the card details or use another card.</p>${buttonLink(retry, `Try again (${amount})`)}${buttonLink(appUrl(config.APP_DEEP_LINK_BASE, id), 'Back to the app', true)}`,
         ),
       );
-    }
-    if (isTerminal(view.state)) {
-      return res.type('html').send(page('Nothing to pay', `<p>This parking session is ${escapeHtml(view.state)}: there is nothing to pay.</p>${backToApp(view)}`));
     }
     return res
       .type('html')
