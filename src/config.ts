@@ -63,6 +63,13 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: port.default(3000),
   SANDBOX_PORT: port.default(4010),
+  /** Interface the API and the sandbox listen on: loopback unless asked (0.0.0.0 for a phone on the network, containers). */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Prefix of the "back to the app" link on the result page and in receipts; the session id is appended. */
+  APP_DEEP_LINK_BASE: z
+    .string()
+    .regex(/^[a-z][a-z0-9+.-]*:\S*$/i, 'a URL prefix with a scheme, e.g. parkingapp://sessions/')
+    .default('parkingapp://sessions/'),
   PUBLIC_BASE_URL: url.optional(),
   SANDBOX_BASE_URL: url.optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const dataDir = path.join(ROOT, '.data');
 
   if (startServers.temporal || startServers.mongo) {
-    say('checking the local servers (the first build compiles Temporal and FerretDB from source: several minutes)');
+    // tools/build-*.sh return at once when .tools/ matches the pinned versions and announce a build themselves.
+    say('checking the local servers in .tools/');
     execFileSync('bash', [path.join(ROOT, 'tools', 'build-all.sh')], { stdio: 'inherit' });
   }
   if (startServers.mongo) {
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   say('demo data seeded');
 
   const sandbox = createSandboxApp(config, (m) => sandboxLog.info(m));
-  const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
+  const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, config.HOST);
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 
   installTemporalRuntime({ metricsPort: config.WORKER_METRICS_PORT });
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   Demo gate API keys  ${config.DEMO_GATE_API_KEY}-<parking>-<entrance|exit>   (X-API-Key; one per gate, bound to its MAC)
   Ops token           ${config.OPS_API_TOKEN}     (Authorization: Bearer ...; ops user "demo-ops")
   EasyPark fleet      ${config.DEMO_EASYPARK_USERNAME} / ${config.DEMO_EASYPARK_PASSWORD}
-  Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), area1 Autopay (NOK)
+  Parkings            187 Secured P 1 (Netopia, RON), 188 EPX Garage (USD), 189 fast demo (0.10 RON/min), 191 fast EPX demo (0.25 USD/min), area1 Autopay (NOK)
   Test cards          the seed's sandbox cards are listed in README.md (Netopia on 187/189, EPX on 188)
 
   README.md walks through a whole session with curl. Ctrl-C stops everything.

@@ -70,6 +70,32 @@ const ErrorSchema: Schema = {
 const ParkingSession: Schema = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } };
 const NetopiaReply: Schema = { type: 'object', required: ['errorType', 'errorMessage'], properties: { errorType: { type: 'integer', enum: [0, 1, 2] }, errorCode: {}, errorMessage: { type: 'string' } } };
 const AutopayError: Schema = { type: 'object', required: ['error_id', 'message'], properties: { error_id: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } };
+/** GET /api/car_driver/parking_sessions/:id/receipt (src/api/receipt.ts): amounts are decimal strings. */
+const money = { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$' };
+const ReceiptSchema: Schema = {
+  type: 'object',
+  required: ['parking_session_id', 'state', 'payment_status', 'parking', 'entry_time', 'exit_time', 'net', 'vat_percent', 'vat', 'gross', 'currency', 'provider_reference', 'app_url'],
+  properties: {
+    parking_session_id: { type: 'integer' },
+    state: { type: 'string' },
+    payment_status: { type: 'string' },
+    paid_via: { type: ['string', 'null'], enum: ['card', 'vipps', 'free', null] },
+    parking: { type: 'object', required: ['id', 'name', 'time_zone'], properties: { id: { type: 'integer' }, name: { type: 'string' }, time_zone: { type: 'string' } } },
+    vehicle_reg: { type: ['string', 'null'] },
+    entry_time: { type: ['string', 'null'], format: 'date-time' },
+    exit_time: { type: ['string', 'null'], format: 'date-time' },
+    duration_minutes: { type: ['integer', 'null'] },
+    net: money,
+    vat_percent: money,
+    vat: money,
+    gross: money,
+    currency: { type: 'string' },
+    provider: { type: ['string', 'null'] },
+    provider_reference: { type: ['string', 'null'] },
+    order_id: { type: ['string', 'null'] },
+    app_url: { type: 'string', description: 'APP_DEEP_LINK_BASE + session id' },
+  },
+};
 const RefundBody = z.object({ amount: PositiveAmountString.optional(), request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), reason: z.string().max(200).optional() });
 
 export function openApiDocument(publicBaseUrl: string) {
@@ -122,6 +148,14 @@ export function openApiDocument(publicBaseUrl: string) {
         put: { summary: 'Finalize: price, pay_url, exit key', security: driver, parameters: idParam, requestBody: jsonBody(fromZod(FinalizeBody)), responses: { '201': json('pay_url, amount, currency, parking_session, smart_key'), ...common } },
         patch: { summary: 'Same as PUT', security: driver, parameters: idParam, requestBody: jsonBody(fromZod(FinalizeBody)), responses: { '201': json('as PUT'), ...common } },
       },
+      '/api/car_driver/parking_sessions/{id}/receipt': {
+        get: {
+          summary: 'Receipt of a paid (or Vipps-billed) session: the result page\'s receipt as JSON',
+          security: driver,
+          parameters: idParam,
+          responses: { '200': json('the receipt', { type: 'object', required: ['receipt'], properties: { receipt: ReceiptSchema } }), ...common, '422': error('receipt_not_available: not paid yet; details {state, payment_status}') },
+        },
+      },
       '/api/car_driver/parking_sessions/{id}/cancel': { post: { summary: 'Cancel before entry', security: driver, parameters: idParam, responses: { '200': json('cancelled'), ...common } } },
       '/api/car_driver/smart_keys': { get: { summary: 'Active smart keys', security: driver, responses: { '200': json('keys', { type: 'object', required: ['smart_keys'], properties: { smart_keys: { type: 'array' } } }), ...common } } },
       '/api/gates/events': {
@@ -137,7 +171,7 @@ export function openApiDocument(publicBaseUrl: string) {
           summary: 'Pay page (WebView): starts or resumes the card payment and redirects to the provider',
           security: [{}, ...driver],
           parameters: [...idParam, ...linkParams],
-          responses: { ...common, ...linkErrors, '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay'), '503': html('the card provider is unavailable: try again') },
+          responses: { ...common, ...linkErrors, '200': html('already paid (with the receipt) or nothing to pay: the session is settled or ended'), '303': redirect('to the card page, or to the result page when nothing is left to pay'), '422': html('nothing to pay'), '503': html('the card provider is unavailable: try again') },
         },
       },
       '/api/payment/return/{id}': {
@@ -178,7 +212,21 @@ export function openApiDocument(publicBaseUrl: string) {
           responses: { '202': json('booked'), '409': error('duplicate: already received'), ...common },
         },
       },
-      '/vipps/qr': { get: { summary: 'The merchant QR code (JSON, or a redirect to the image)', responses: { '200': json('QR'), '302': redirect('to the QR image'), ...common } } },
+      '/vipps/qr': {
+        get: {
+          summary: 'The parking sign\'s QR code: PNG (SVG with format=svg); with Accept: application/json the Vipps merchant-redirect QR and the image links',
+          parameters: [{ name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['png', 'svg'] } }],
+          responses: {
+            '200': {
+              description: 'a QR code of PUBLIC_BASE_URL/vipps/landing, or (Accept: application/json) {id, url, redirectUrl, landingUrl, png, svg}',
+              content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'image/svg+xml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } },
+            },
+            ...common,
+          },
+        },
+      },
+      '/vipps/qr.png': { get: { summary: 'The parking sign\'s QR code as PNG', responses: { '200': { description: 'a QR code of PUBLIC_BASE_URL/vipps/landing', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } } } } },
+      '/vipps/qr.svg': { get: { summary: 'The parking sign\'s QR code as SVG', responses: { '200': { description: 'a QR code of PUBLIC_BASE_URL/vipps/landing', content: { 'image/svg+xml': { schema: { type: 'string' } } } } } } },
       '/vipps/landing': { get: { summary: 'Landing page of the QR code', responses: { '200': html('page') } } },
       '/vipps/login': { get: { summary: 'Starts Vipps Login', responses: { '302': redirect('to Vipps Login') } } },
       '/vipps/login/callback': {

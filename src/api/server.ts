@@ -6,7 +6,13 @@ import { connectTemporal, pingTemporal } from '../temporal/connection';
 import { encryptingDataConverter } from '../codec/data-converter';
 import { createApp } from './app';
 
-/** Starts the API on config.PORT (0 for a free port); returns the server and its base URL. */
+/** Where this machine reaches a server listening on `host`: loopback for the wildcard addresses. */
+export function localHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1' || host === 'localhost') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the API on config.HOST:config.PORT (0 for a free port); returns the server and its base URL. */
 export async function startApi(config: Config): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, {
     rpcMs: config.TEMPORAL_RPC_TIMEOUT_MS,
@@ -22,12 +28,12 @@ export async function startApi(config: Config): Promise<{ server: Server; url: s
     ready: async () => ({ temporal: await pingTemporal(temporal), database: await pingDb() }),
   });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.PORT, '0.0.0.0', () => resolve(s));
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
   const port = (server.address() as { port: number }).port;
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${localHost(config.HOST)}:${port}`,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

@@ -57,6 +57,21 @@ export const DEMO_PARKINGS: Array<Record<string, unknown> & { id: number; access
     cardProvider: 'netopia',
     anpr: { areaCode: 'area1', operatorId: 'demo-operator' },
   },
+  {
+    // EPX's twin of 189: no grace period and its own gate MACs, so the EPX card page shows at once in a demo.
+    id: 191,
+    name: 'Fast EPX demo parking',
+    description: 'No grace period, 0.25 USD per started minute, paid by card through EPX',
+    currency: 'USD',
+    accessPoints: [
+      { macAddress: '76:86:BB:DE:66:01', direction: 'entrance', name: 'Entrance' },
+      { macAddress: '76:86:BB:DE:66:02', direction: 'exit', name: 'Exit' },
+    ],
+    tariff: { graceMinutes: 0, intervalMinutes: 1, pricePerInterval: '0.25', dailyCap: null },
+    timeZone: 'America/New_York',
+    vatPercent: '0',
+    cardProvider: 'epx',
+  },
 ];
 
 export type Direction = 'entrance' | 'exit';

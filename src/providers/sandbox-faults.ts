@@ -12,6 +12,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { escapeHtml, layoutPage } from '../api/pages-layout';
 
 const Count = z.int().min(0).max(10_000);
 
@@ -175,7 +176,5 @@ function readJson(body: unknown): unknown {
 
 /** The page a card page shows instead of sending the browser back (browserNeverReturns). */
 export function browserDonePage(provider: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${provider} sandbox</title></head>
-<body style="font-family:system-ui,sans-serif;padding:16px"><h1>Done</h1><p>You may close this page.</p></body></html>`;
+  return layoutPage(`${provider} sandbox`, '<p>You may close this page.</p>', { heading: 'Done', footerHtml: `${escapeHtml(provider)} sandbox` });
 }

@@ -14,7 +14,7 @@ const sandbox = createSandboxApp(config, (m) => log.info(m));
 const app = express();
 app.use(requestContext());
 app.use(sandbox.app);
-const server = app.listen(config.SANDBOX_PORT, '0.0.0.0', () => {
+const server = app.listen(config.SANDBOX_PORT, config.HOST, () => {
   log.info({ url: config.SANDBOX_BASE_URL }, '[sandbox] provider sandboxes listening');
 });
 const stop = () => {

@@ -7,6 +7,7 @@ import type { VippsSandbox } from '../../src/providers/vipps/sandbox';
 import { signVippsWebhook } from '../../src/providers/vipps/webhook-signature';
 import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { addVippsUsageSignal } from '../../workflows/messages';
+import { decodeQrPng } from '../helpers/qr-decode';
 import { startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -102,9 +103,16 @@ describe('onboarding: QR → landing → Vipps Login → agreement → return pa
     expect(qr.status).toBe(200);
     expect(await qr.json()).toMatchObject({ id: 'parking-site', redirectUrl: `${api}/vipps/landing` });
     expect(sandbox.records().qrCodes.map((q) => q.redirectUrl)).toEqual([`${api}/vipps/landing`]);
+    // The sign's QR: a real QR code of our landing page at PUBLIC_BASE_URL, PNG by default and as SVG.
     const qrImage = await fetch(`${api}/vipps/qr`, { redirect: 'manual' });
-    expect(qrImage.status).toBe(302);
-    expect(qrImage.headers.get('location')).toMatch(/\/qr\/v1\/images\/parking-site\.svg$/);
+    expect(qrImage.status).toBe(200);
+    expect(qrImage.headers.get('content-type')).toBe('image/png');
+    expect(decodeQrPng(Buffer.from(await qrImage.arrayBuffer()))).toBe(`${s.config.PUBLIC_BASE_URL}/vipps/landing`);
+    const png = await fetch(`${api}/vipps/qr.png`);
+    expect(decodeQrPng(Buffer.from(await png.arrayBuffer()))).toBe(`${api}/vipps/landing`);
+    const svg = await fetch(`${api}/vipps/qr.svg`);
+    expect(svg.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await svg.text()).toMatch(/^<svg [^>]*viewBox="0 0 (\d+) \1"[\s\S]*<path /);
 
     const landing = await fetch(`${api}/vipps/landing`);
     expect(await landing.text()).toMatch(/Pay for parking with Vipps[\s\S]*href="\/vipps\/login"/);

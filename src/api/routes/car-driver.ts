@@ -17,9 +17,10 @@ import {
 } from '../../../workflows/messages';
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
-import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { ApiError, badRequest, notFound, unprocessable, zodDetails } from '../errors';
 import { payUrl } from '../pay-link';
-import { parkingSessionDetails, seedParkingSession, seedSmartKey } from '../presenters';
+import { parkingSessionDetails, publicPaymentStatus, seedParkingSession, seedSmartKey } from '../presenters';
+import { buildReceipt, receiptParking, receiptRefusal } from '../receipt';
 import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 import { componentLogger } from '../../observability/logger';
@@ -151,6 +152,14 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const view = await loadSession(temporal, id, driverOf(req));
     const key = view.exitKey ? 'exit' : 'entrance';
     res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
+  });
+
+  // The result page's receipt as JSON (src/api/receipt.ts); 422 naming the state until the money is settled.
+  r.get(`${base}/parking_sessions/:id/receipt`, requireDriver, async (req, res) => {
+    const view = await loadSession(temporal, parseSessionId(String(req.params.id)), driverOf(req));
+    const refusal = receiptRefusal(view);
+    if (refusal) throw new ApiError(422, 'receipt_not_available', refusal, { state: view.state, payment_status: publicPaymentStatus(view) });
+    res.json({ receipt: buildReceipt(view, await receiptParking(view.parkingId), config.APP_DEEP_LINK_BASE) });
   });
 
   r.get(`${base}/smart_keys`, requireDriver, async (req, res) => {

@@ -1,10 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isTerminal } from '../../domain/session';
 import { startPaymentUpdate, type SessionView } from '../../../workflows/messages';
 import { bearerToken, driverForToken } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, unauthorized, updateRejection, updateRejectionType } from '../errors';
-import { escapeHtml, page } from '../pages';
+import { buttonLink, escapeHtml, formatMoney, page } from '../pages';
+import { appUrl, buildReceipt, receiptParking, receiptRefusal, receiptTableHtml } from '../receipt';
 import { payUrl, resultUrl, verifyLink, type LinkPurpose } from '../pay-link';
 import { rateLimit } from '../rate-limit';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
@@ -40,14 +42,45 @@ export function paymentRoutes(deps: ApiDeps): Router {
 
   const freshResultLink = (view: SessionView) => resultUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, view.sessionId, view.attempts.length, ttlSeconds);
 
+  const backToApp = (view: SessionView) => buttonLink(appUrl(config.APP_DEEP_LINK_BASE, view.sessionId), 'Back to the app');
+  const amountText = (view: SessionView) => (view.amount ? formatMoney(view.amount.gross, view.amount.currency) : '');
+
+  /** The receipt table of a settled session, or '' when there is none (yet). */
+  async function receiptHtml(view: SessionView): Promise<string> {
+    if (receiptRefusal(view)) return '';
+    return receiptTableHtml(buildReceipt(view, await receiptParking(view.parkingId), config.APP_DEEP_LINK_BASE));
+  }
+
+  /**
+   * A pay link opened after the session ended (an old WebView tab, a link shared twice): a page that says so, never
+   * a provider page and never a JSON error. Null while the session runs (a paid one still goes to its result page).
+   */
+  async function nothingToPayPage(view: SessionView): Promise<string | null> {
+    if (!isTerminal(view.state)) return null;
+    if (view.paymentStatus === 'paid' || view.paymentStatus === 'billed') {
+      return page(
+        'Already paid',
+        `<p class="ok">This parking is paid: ${escapeHtml(amountText(view))}. Nothing more to pay.</p>${await receiptHtml(view)}${backToApp(view)}`,
+      );
+    }
+    return page('Nothing to pay', `<p>This parking session is ${escapeHtml(view.state)}: there is nothing to pay.</p>${backToApp(view)}`);
+  }
+
   r.get('/api/payment/pay/:id', payLimit, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    await authorisedSession(req, 'pay', id);
+    const before = await authorisedSession(req, 'pay', id);
+    const settled = await nothingToPayPage(before);
+    if (settled) return res.type('html').send(settled);
     try {
       const { attempt, view } = await sessionHandle(temporal, id).executeUpdate(startPaymentUpdate, { args: [] });
       if (!attempt?.redirectUrl) return res.redirect(303, freshResultLink(view));
       return res.redirect(303, attempt.redirectUrl);
     } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        // The session ended between the read and the update (its workflow is complete): say what became of it.
+        const ended = await nothingToPayPage(await loadSession(temporal, id));
+        if (ended) return res.type('html').send(ended);
+      }
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;
       if (updateRejectionType(err) === 'ProviderUnavailable') {
         // The provider is down (the client gave up within its deadline, or its circuit is open): say so at once.
@@ -55,9 +88,9 @@ export function paymentRoutes(deps: ApiDeps): Router {
           .status(503)
           .set('Retry-After', '60')
           .type('html')
-          .send(page('Payment provider unavailable', `<p>The card payment service is not answering right now. Nothing was charged.</p><p>Please try again in a minute.</p>`));
+          .send(page('Payment provider unavailable', `<p>The card payment service is not answering right now. Nothing was charged.</p><p>Please try again in a minute.</p>${backToApp(before)}`));
       }
-      return res.status(422).type('html').send(page('Nothing to pay', `<p>${escapeHtml(updateRejection(err))}</p>`));
+      return res.status(422).type('html').send(page('Nothing to pay', `<p>${escapeHtml(updateRejection(err))}</p>${backToApp(before)}`));
     }
   });
 
@@ -65,21 +98,29 @@ export function paymentRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const view = await authorisedSession(req, 'result', id);
     const last = view.attempts[view.attempts.length - 1];
-    const amount = view.amount ? `${view.amount.gross} ${view.amount.currency}` : '';
+    const amount = amountText(view);
     if (view.paymentStatus === 'paid' || view.paymentStatus === 'billed') {
-      return res.type('html').send(page('Payment received', `<p class="ok">Paid ${escapeHtml(amount)}. Thank you!</p><p>${view.kind === 'barrier' ? 'Your exit key is ready in the app: drive to the exit barrier.' : 'Your parking is settled.'}</p>`));
+      const next = view.kind === 'barrier' && view.state !== 'closed' ? 'Your exit key is ready in the app: drive to the exit barrier.' : 'Your parking is settled.';
+      return res
+        .type('html')
+        .send(page('Payment received', `<p class="ok amount">Paid ${escapeHtml(amount)}</p><p>Thank you! ${next}</p>${await receiptHtml(view)}${backToApp(view)}`));
     }
+    // Ended without paying (cancelled by ops, expired): no retry link for a session that can no longer be paid.
+    const ended = await nothingToPayPage(view);
+    if (ended) return res.type('html').send(ended);
     if (last && (last.status === 'declined' || last.status === 'expired')) {
       // A fresh, short-lived pay link for this session only: the visitor has just proven they hold one.
       const retry = payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, id, view.attempts.length, ttlSeconds);
       return res.type('html').send(
         page(
           'Payment not completed',
-          `<p class="bad">${escapeHtml(last.reason ?? 'The payment was declined.')}</p><p>Nothing was charged. Check the card details or use another card.</p><p><a class="button" href="${escapeHtml(retry)}">Try again (${escapeHtml(amount)})</a></p>`,
+          `<p class="bad">${escapeHtml(last.reason ?? 'The payment was declined.')}</p><p>Nothing was charged. Check the card details or use another card.</p>${buttonLink(retry, `Try again (${amount})`)}${buttonLink(appUrl(config.APP_DEEP_LINK_BASE, id), 'Back to the app', true)}`,
         ),
       );
     }
-    return res.type('html').send(page('Waiting for the payment result…', `<p>Amount: ${escapeHtml(amount)}. This page refreshes by itself.</p>`, { refreshSeconds: 2 }));
+    return res
+      .type('html')
+      .send(page('Waiting for the payment result…', `<p class="amount">${escapeHtml(amount)}</p><p>This page refreshes by itself.</p>`, { refreshSeconds: 2 }));
   });
 
   return r;

@@ -26,6 +26,8 @@ import { ApiError, badRequest, notFound } from '../errors';
 import { componentLogger } from '../../observability/logger';
 
 const log = componentLogger('vipps');
+import { buttonLink, escapeHtml, formatMoney, layoutPage } from '../pages-layout';
+import { qrPng, qrSvg } from '../../qr/qr-code';
 
 /**
  * Vipps MobilePay pay-as-you-go, HTTP side (docs/VIPPS.md):
@@ -56,16 +58,8 @@ const AGREEMENT_STATUS: Record<string, VippsAgreementStatusSignal['status']> = {
 
 // ---- small helpers ---------------------------------------------------------------------------------
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
-
 function page(res: Response, status: number, title: string, body: string): void {
-  res
-    .status(status)
-    .type('html')
-    .set('cache-control', 'no-store')
-    .send(`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`);
+  res.status(status).type('html').set('cache-control', 'no-store').send(layoutPage(title, body));
 }
 
 function cookie(req: Request, name: string): string | undefined {
@@ -111,18 +105,31 @@ export function vippsRoutes(deps: ApiDeps): Router {
   const callbackUrl = `${base}/vipps/login/callback`;
   const billing = (agreementId: string) => temporal.workflow.getHandle(vippsBillingWorkflowId(agreementId));
 
-  // QR: created once per process (Vipps keeps it); public hits never fan out to Vipps.
-  let qr: Promise<{ id: string; url: string; redirectUrl: string }> | undefined;
+  // The QR on the parking sign: a real QR code of our landing page at PUBLIC_BASE_URL (so set that to an
+  // address a phone can reach, e.g. http://<this machine's LAN IP>:3000 with HOST=0.0.0.0). Drawn once per process.
+  const landingUrl = `${base}/vipps/landing`;
+  let images: Promise<{ png: Buffer; svg: string }> | undefined;
+  const qrImages = () => (images ??= Promise.all([qrPng(landingUrl), qrSvg(landingUrl, `Pay for parking with Vipps: ${landingUrl}`)]).then(([png, svg]) => ({ png, svg })));
+  const sendPng = async (res: Response) => void res.type('image/png').set('cache-control', 'public, max-age=300').send((await qrImages()).png);
+  const sendSvg = async (res: Response) => void res.type('image/svg+xml').set('cache-control', 'public, max-age=300').send((await qrImages()).svg);
+
+  // Vipps' own merchant-redirect QR (qr.vipps.no → our landing page), registered once per process; public hits
+  // never fan out to Vipps.
+  let vippsQr: Promise<{ id: string; url: string; redirectUrl: string }> | undefined;
   r.get('/vipps/qr', async (req, res) => {
-    const redirectUrl = `${base}/vipps/landing`;
-    qr ??= vipps.createMerchantRedirectQr({ id: VIPPS_QR_ID, redirectUrl }).then((q) => ({ id: VIPPS_QR_ID, url: q.url, redirectUrl }));
-    const created = await qr.catch((err: unknown) => {
-      qr = undefined;
-      throw err;
-    });
-    if (req.accepts(['json', 'image/*']) === 'json') res.json(created);
-    else res.redirect(302, created.url);
+    if (req.accepts(['image/*', 'json']) === 'json') {
+      vippsQr ??= vipps.createMerchantRedirectQr({ id: VIPPS_QR_ID, redirectUrl: landingUrl }).then((q) => ({ id: VIPPS_QR_ID, url: q.url, redirectUrl: landingUrl }));
+      const created = await vippsQr.catch((err: unknown) => {
+        vippsQr = undefined;
+        throw err;
+      });
+      return void res.json({ ...created, landingUrl, png: `${base}/vipps/qr.png`, svg: `${base}/vipps/qr.svg` });
+    }
+    if (req.query.format === 'svg') return sendSvg(res);
+    return sendPng(res);
   });
+  r.get('/vipps/qr.png', (_req, res) => sendPng(res));
+  r.get('/vipps/qr.svg', (_req, res) => sendSvg(res));
 
   r.get('/vipps/landing', (_req, res) => {
     page(
@@ -130,7 +137,7 @@ export function vippsRoutes(deps: ApiDeps): Router {
       200,
       'Pay for parking with Vipps',
       `<p>Log in with Vipps MobilePay once and approve a daily agreement: every parking session is added up and charged once a day.</p>
-<p><a href="/vipps/login">Pay for parking with Vipps</a></p>`,
+${buttonLink('/vipps/login', 'Pay for parking with Vipps')}`,
     );
   });
 
@@ -150,9 +157,9 @@ export function vippsRoutes(deps: ApiDeps): Router {
     const [nonce, expires] = (stateValue ?? '').split('~');
     const browserNonce = cookie(req, STATE_COOKIE);
     if (!stateValue || Number(expires) < Date.now() || !browserNonce || !safeEqual(browserNonce, nonce)) {
-      return page(res, 400, 'Login expired', '<p>Please <a href="/vipps/login">log in again</a>.</p>');
+      return page(res, 400, 'Login expired', `<p>The login took too long or was opened in another browser.</p>${buttonLink('/vipps/login', 'Log in again')}`);
     }
-    if (one(req.query.error)) return page(res, 400, 'Login cancelled', '<p><a href="/vipps/landing">Back</a></p>');
+    if (one(req.query.error)) return page(res, 400, 'Login cancelled', buttonLink('/vipps/landing', 'Back'));
     const code = one(req.query.code);
     if (!code) throw badRequest('missing code');
     setCookie(res, STATE_COOKIE, '', '/vipps', 0, secure); // single use
@@ -202,9 +209,9 @@ export function vippsRoutes(deps: ApiDeps): Router {
 
   r.get('/vipps/agreement-return', async (req, res) => {
     const driverId = signed.verify('agreement-return', one(req.query.ref));
-    if (!driverId) return page(res, 400, 'Unknown agreement', '<p><a href="/vipps/landing">Start again</a></p>');
+    if (!driverId) return page(res, 400, 'Unknown agreement', buttonLink('/vipps/landing', 'Start again'));
     const stored = await AgreementModel.findOne({ driverId }).sort({ createdAt: -1 }).lean();
-    if (!stored) return page(res, 404, 'Unknown agreement', '<p><a href="/vipps/landing">Start again</a></p>');
+    if (!stored) return page(res, 404, 'Unknown agreement', buttonLink('/vipps/landing', 'Start again'));
     // Never trust the redirect: the agreement's state is what Vipps says it is.
     const agreement = await vipps.getAgreement(stored.agreementId);
     await AgreementModel.updateOne({ agreementId: stored.agreementId }, { $set: agreementFields(agreement) });
@@ -216,7 +223,7 @@ export function vippsRoutes(deps: ApiDeps): Router {
       200,
       agreement.status === 'ACTIVE' ? 'Vipps agreement active' : `Vipps agreement ${agreement.status.toLowerCase()}`,
       `<p>Agreement <code>${escapeHtml(agreement.id)}</code>: <strong id="status">${escapeHtml(agreement.status)}</strong>${
-        limit ? `, daily limit ${escapeHtml(fromOre(limit))} ${escapeHtml(agreement.pricing.currency)}` : ''
+        limit ? `, daily limit ${escapeHtml(formatMoney(fromOre(limit), agreement.pricing.currency))}` : ''
       }.</p>${
         appToken
           ? `<p>Your app access token (shown once; keep it in the parking app): <code id="token">${escapeHtml(appToken)}</code></p>`

@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { formatMoney, layoutPage } from '../../api/pages-layout';
 import { money, toAmountString } from '../../domain/money';
 import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
@@ -109,6 +110,8 @@ interface Txn {
 
 /** The seed's only EPX card: approved with CVV '' and EXP 12/2025, which the sandbox accepts whatever today is. */
 const SEED_CARD = '4000000000000002';
+/** Browser Post carries no currency field: EPX is a US acquirer and the demo's EPX parking is priced in USD. */
+const EPX_CURRENCY = 'USD';
 
 const VOIDED_PAGE = `<h1>This payment was cancelled</h1><p>The merchant cancelled this sale. Your card has not been charged.</p>`;
 
@@ -150,20 +153,15 @@ function newGuid(): string {
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-/** Plain, script-free page for a mobile WebView: viewport meta, large inputs and button. */
+/** Plain, script-free page for a mobile WebView: the shared phone layout (src/api/pages-layout.ts). */
 function page(title: string, inner: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:0;padding:16px;max-width:480px}
-label{display:block;margin-top:12px;font-size:16px}input{width:100%;box-sizing:border-box;font-size:20px;padding:12px;margin-top:4px}
-.row{display:flex;gap:8px}button,a.btn{display:block;width:100%;font-size:20px;padding:14px;margin-top:20px;text-align:center}
-.notice{background:#fee;padding:10px;margin-top:12px}</style></head><body>${inner}</body></html>`;
+  return layoutPage(title, inner, { heading: null, footerHtml: 'EPX sandbox: test cards only, nothing is charged.' });
 }
 
 function cardForm(t: Txn, notice?: string): string {
   return page(
     'EPX Browser Post sandbox',
-    `<h1>Card payment (EPX sandbox)</h1><p><strong>${esc(t.amount)}</strong></p>
+    `<h1>Card payment (EPX sandbox)</h1><p class="amount">${esc(formatMoney(t.amount, EPX_CURRENCY))}</p>
 ${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
 <form method="post" action="pay" autocomplete="off"><input type="hidden" name="TAC" value="${esc(t.tac)}">
 <label>Card number<input name="card_number" inputmode="numeric" autocomplete="cc-number" required></label>
@@ -171,7 +169,7 @@ ${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
 <label>Year<input name="exp_year" inputmode="numeric" placeholder="YYYY" required></label></div>
 <label>CVV<input name="cvv" inputmode="numeric" autocomplete="cc-csc"></label>
 <label>Name on card<input name="name" autocomplete="cc-name"></label>
-<button type="submit">Pay ${esc(t.amount)}</button></form>`,
+<button type="submit">Pay ${esc(formatMoney(t.amount, EPX_CURRENCY))}</button></form>`,
   );
 }
 

@@ -7,6 +7,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { formatMoney, layoutPage } from '../../api/pages-layout';
 import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../domain/money';
 import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
@@ -224,22 +225,16 @@ function decide(card: CardForm, now: Date): { code: string; message: string } {
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-/** Plain, script-free page that a mobile WebView renders well: viewport meta, large inputs and button. */
+/** Plain, script-free page for a mobile WebView: the shared phone layout (src/api/pages-layout.ts). */
 function page(title: string, inner: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:0;padding:16px;max-width:480px}
-label{display:block;margin-top:12px;font-size:16px}input{width:100%;box-sizing:border-box;font-size:20px;padding:12px;margin-top:4px}
-.row{display:flex;gap:8px}button,a.btn{display:block;width:100%;font-size:20px;padding:14px;margin-top:20px;text-align:center}
-.notice{background:#fee;padding:10px;margin-top:12px}</style></head><body>${inner}</body></html>`;
+  return layoutPage(title, inner, { heading: null, footerHtml: 'NETOPIA sandbox: test cards only, nothing is charged.' });
 }
 
 function cardForm(order: Order, notice?: string): string {
   return page(
     'NETOPIA Payments sandbox',
     `<h1>NETOPIA Payments (sandbox)</h1>
-<p>${esc(order.description)}</p><p><strong>${esc(order.amount)} ${esc(order.currency)}</strong></p>
+<p>${esc(order.description)}</p><p class="amount">${esc(formatMoney(order.amount, order.currency))}</p>
 ${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
 <form method="post" action="${esc(order.ntpId)}" autocomplete="off">
 <label>Card number<input name="card_number" inputmode="numeric" autocomplete="cc-number" required></label>
@@ -247,7 +242,7 @@ ${notice ? `<p class="notice">${esc(notice)}</p>` : ''}
 <label>Year<input name="exp_year" inputmode="numeric" placeholder="YYYY" required></label></div>
 <label>CVV<input name="cvv" inputmode="numeric" autocomplete="cc-csc"></label>
 <label>Name on card<input name="name" autocomplete="cc-name"></label>
-<button type="submit">Pay ${esc(order.amount)} ${esc(order.currency)}</button></form>`,
+<button type="submit">Pay ${esc(formatMoney(order.amount, order.currency))}</button></form>`,
   );
 }
 

@@ -3,6 +3,7 @@ import { escapeHtml, normalizePhone, ProblemError } from './sandbox-http';
 import type { RecurringState } from './sandbox-state';
 import { fromOre, toOre } from './wire';
 import { browserDonePage } from '../sandbox-faults';
+import { formatMoney, layoutPage } from '../../api/pages-layout';
 
 /**
  * The page behind vippsConfirmationUrl: stands in for the Vipps app, where the user accepts the
@@ -25,12 +26,12 @@ export function confirmPageRoutes(state: RecurringState, settle: () => Promise<v
         200,
         `Confirm agreement: ${a.productName}`,
         `<p>${escapeHtml(a.productDescription ?? '')}</p>
-<p>Suggested daily limit: <strong>${fromOre(a.suggestedMaxAmount)} ${a.currency}</strong></p>
+<p>Suggested daily limit: <strong>${escapeHtml(formatMoney(fromOre(a.suggestedMaxAmount), a.currency))}</strong></p>
 <form method="post">
-  <label>Phone number <input name="phoneNumber" value="${escapeHtml(a.draftPhoneNumber ?? '')}" required></label><br>
-  <label>Your max amount per day (${a.currency}) <input name="maxAmount" value="${fromOre(a.suggestedMaxAmount)}" inputmode="decimal"></label><br>
+  <label>Phone number <input name="phoneNumber" value="${escapeHtml(a.draftPhoneNumber ?? '')}" inputmode="tel" required></label>
+  <label>Your max amount per day (${escapeHtml(a.currency)}) <input name="maxAmount" value="${escapeHtml(fromOre(a.suggestedMaxAmount))}" inputmode="decimal"></label>
   <button name="action" value="accept">Accept</button>
-  <button name="action" value="reject">Decline</button>
+  <button name="action" value="reject" class="secondary">Decline</button>
 </form>`,
       );
     } catch (err) {
@@ -81,11 +82,7 @@ function parseKroner(raw: string | undefined): number | undefined {
 }
 
 function page(res: Response, status: number, title: string, body: string): void {
-  res
-    .status(status)
-    .type('html')
-    .send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
-<body><h1>${escapeHtml(title)}</h1>${body}<p><small>Vipps MobilePay sandbox</small></p></body></html>`);
+  res.status(status).type('html').send(layoutPage(title, body, { footerHtml: 'Vipps MobilePay sandbox' }));
 }
 
 function errorPage(res: Response, err: unknown): void {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
+import { layoutPage } from '../../api/pages-layout';
 import { safeEqual } from '../../security/constant-time';
 import { LOGIN_AUTHORIZE_PATH, LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from './login';
 import { escapeHtml, normalizePhone, withQuery } from './sandbox-http';
@@ -96,14 +97,18 @@ export class SandboxLogin {
       .filter((k) => q[k] !== undefined)
       .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(q[k] ?? '')}">`)
       .join('\n  ');
-    res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>Log in with Vipps (sandbox)</title></head>
-<body><h1>Log in with Vipps MobilePay</h1>
-<form method="post" action="${escapeHtml(this.opts.publicBaseUrl + LOGIN_AUTHORIZE_PATH)}">
+    res.type('html').send(
+      layoutPage(
+        'Log in with Vipps (sandbox)',
+        `<form method="post" action="${escapeHtml(this.opts.publicBaseUrl + LOGIN_AUTHORIZE_PATH)}">
   ${hidden}
-  <label>Phone number <input name="phone_number" inputmode="tel" required></label>
+  <label>Phone number <input name="phone_number" inputmode="tel" autocomplete="tel" required></label>
   <button name="action" value="login">Log in</button>
-  <button name="action" value="cancel" formnovalidate>Cancel</button>
-</form><p><small>Sandbox: any valid number logs in.</small></p></body></html>`);
+  <button name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
+</form>`,
+        { heading: 'Log in with Vipps MobilePay', footerHtml: 'Vipps MobilePay sandbox: any valid number logs in.' },
+      ),
+    );
   }
 
   private authorizeSubmit(req: Request, res: Response): void {
@@ -245,8 +250,5 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
 }
 
 function htmlError(res: Response, message: string): void {
-  res
-    .status(400)
-    .type('html')
-    .send(`<!doctype html><html><head><meta charset="utf-8"><title>Login error</title></head><body><h1>Login error</h1><p>${escapeHtml(message)}</p></body></html>`);
+  res.status(400).type('html').send(layoutPage('Login error', `<p>${escapeHtml(message)}</p>`, { footerHtml: 'Vipps MobilePay sandbox' }));
 }

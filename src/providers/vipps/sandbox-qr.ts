@@ -1,17 +1,14 @@
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import { conflict, escapeHtml, handle, notFound, parseBody, type IdempotencyStore } from './sandbox-http';
+import { qrPng, qrSvg } from '../../qr/qr-code';
+import { conflict, handle, notFound, parseBody, type IdempotencyStore } from './sandbox-http';
 import { MerchantRedirectQrRequestSchema } from './wire';
 
 /**
  * Merchant-redirect QR codes. Like Vipps, creating one returns `{url}` pointing at an image of the
  * code rather than the image itself. The scanned target is the sandbox's /qr/r/{id}, which redirects to
- * the merchant's redirectUrl (real codes point at qr.vipps.no the same way).
- *
- * The image is an SVG that is NOT a scannable QR symbol: a spec-conformant encoder (Reed–Solomon,
- * masking, format bits) is a lot of code for a sandbox. Instead it draws the three finder patterns and
- * a deterministic module pattern derived from the target URL, and carries the target URL as text
- * (visible caption, <desc> and data-target), which is what tests and demos need.
+ * the merchant's redirectUrl (real codes point at qr.vipps.no the same way). The image is a real QR code
+ * of that target (SVG at the returned url, PNG at the same path with .png), so a phone can scan it when
+ * SANDBOX_BASE_URL is an address the phone reaches.
  */
 export interface SandboxQr {
   id: string;
@@ -51,13 +48,16 @@ export function qrRoutes(qrs: Map<string, SandboxQr>, idem: IdempotencyStore, pu
     }),
   );
 
-  publicRoutes.get('/qr/v1/images/:file', (req, res) => {
-    const qr = qrs.get(String(req.params.file).replace(/\.svg$/, ''));
+  publicRoutes.get('/qr/v1/images/:file', async (req, res) => {
+    const file = String(req.params.file);
+    const png = file.endsWith('.png');
+    const qr = qrs.get(file.replace(/\.(svg|png)$/, ''));
     if (!qr) {
       res.status(404).end();
       return;
     }
-    res.type('image/svg+xml').send(renderQrSvg(qr.target));
+    if (png) res.type('image/png').send(await qrPng(qr.target));
+    else res.type('image/svg+xml').send(await qrSvg(qr.target, `Vipps merchant redirect QR (sandbox): ${qr.target}`));
   });
 
   publicRoutes.get('/qr/r/:id', (req, res) => {
@@ -70,52 +70,4 @@ export function qrRoutes(qrs: Map<string, SandboxQr>, idem: IdempotencyStore, pu
   });
 
   return { merchant, public: publicRoutes };
-}
-
-const SIZE = 25;
-const MODULE = 8;
-const QUIET = 4;
-
-function isFinder(x: number, y: number): boolean {
-  const inBox = (ox: number, oy: number) => x >= ox && x < ox + 7 && y >= oy && y < oy + 7;
-  return inBox(0, 0) || inBox(SIZE - 7, 0) || inBox(0, SIZE - 7);
-}
-
-function finderDark(x: number, y: number): boolean {
-  const lx = x >= SIZE - 7 ? x - (SIZE - 7) : x;
-  const ly = y >= SIZE - 7 ? y - (SIZE - 7) : y;
-  const ring = Math.max(Math.abs(lx - 3), Math.abs(ly - 3));
-  return ring !== 2;
-}
-
-function isSeparator(x: number, y: number): boolean {
-  const near = (ox: number, oy: number) => x >= ox - 1 && x <= ox + 7 && y >= oy - 1 && y <= oy + 7;
-  return !isFinder(x, y) && (near(0, 0) || near(SIZE - 7, 0) || near(0, SIZE - 7));
-}
-
-export function renderQrSvg(target: string): string {
-  // Bits from a hash chain of the target: the same URL always draws the same picture.
-  const bits: number[] = [];
-  let block = createHash('sha256').update(target).digest();
-  while (bits.length < SIZE * SIZE) {
-    for (const byte of block) for (let i = 7; i >= 0; i--) bits.push((byte >> i) & 1);
-    block = createHash('sha256').update(block).digest();
-  }
-  const rects: string[] = [];
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      const dark = isFinder(x, y) ? finderDark(x, y) : isSeparator(x, y) ? false : bits[y * SIZE + x] === 1;
-      if (dark) rects.push(`<rect x="${(x + QUIET) * MODULE}" y="${(y + QUIET) * MODULE}" width="${MODULE}" height="${MODULE}"/>`);
-    }
-  }
-  const side = (SIZE + 2 * QUIET) * MODULE;
-  const text = escapeHtml(target);
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side + 24}" viewBox="0 0 ${side} ${side + 24}" data-target="${text}">
-<title>Vipps merchant redirect QR (sandbox)</title>
-<desc>${text}</desc>
-<rect width="100%" height="100%" fill="#fff"/>
-<g fill="#000">${rects.join('')}</g>
-<text x="${side / 2}" y="${side + 16}" font-family="monospace" font-size="8" text-anchor="middle">${text}</text>
-</svg>`;
 }

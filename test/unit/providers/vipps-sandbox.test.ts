@@ -6,6 +6,7 @@ import { eventDedupKey, parseVippsWebhookEvent, type VippsWebhookEvent } from '.
 import { createVippsSandbox, type VippsSandbox, type VippsSandboxRecords } from '../../../src/providers/vipps/sandbox';
 import { signVippsWebhook, verifyVippsWebhook, type VippsWebhookVerifyResult } from '../../../src/providers/vipps/webhook-signature';
 import { toOre } from '../../../src/providers/vipps/wire';
+import { decodeQrPng } from '../../helpers/qr-decode';
 
 /**
  * Real HTTP on loopback: the sandbox router on one express app, a webhook receiver (standing in for
@@ -505,6 +506,10 @@ describe('receipts and QR', () => {
     const target = `${sandbox.baseUrl}/qr/r/${id}`;
     expect(text).toContain(target);
     expect(text).toBe(await (await fetch(qr.url)).text());
+    // A real QR code: a decoder reads the short link out of the PNG rendering of the same code.
+    const png = await fetch(qr.url.replace(/\.svg$/, '.png'));
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(decodeQrPng(Buffer.from(await png.arrayBuffer()))).toBe(target);
     const scan = await fetch(target, { redirect: 'manual' });
     expect(scan.status).toBe(302);
     expect(scan.headers.get('location')).toBe('https://parking.example/lot/12');
