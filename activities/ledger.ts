@@ -2,6 +2,7 @@ import { LedgerModel } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
 import { toAmountString } from '../src/domain/money';
 import type { LedgerEntryInput, SessionActivities } from './contracts';
+import { applyVippsBillingOutcome } from './vipps-session-outcome';
 
 /** Inserts once per idempotency key; a duplicate (retry, repeated callback) is a no-op. */
 export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string }): Promise<void> {
@@ -21,6 +22,8 @@ export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
+  // After the row, also for a duplicate: a retried activity whose first try wrote the row still updates the sessions.
+  await applyVippsBillingOutcome(entry);
 }
 
 export function createLedgerActivities(): Pick<SessionActivities, 'recordLedgerEntry'> {

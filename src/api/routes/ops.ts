@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AccessTokenModel, OpsAuditModel, SessionModel } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
+import { requireJsonBody } from '../json-body';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
@@ -10,6 +11,7 @@ import { answerRefund, priorRefundRequest, runRefund } from '../refunds';
 import { PositiveAmountString } from '../schemas/amount';
 import { IdText } from '../schemas/ids';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { refuseIfTerminal } from '../terminal';
 
 const RefundBody = z.object({
   amount: PositiveAmountString.optional(),
@@ -41,7 +43,7 @@ const AuditQuery = z.object({ target: z.string().max(120).optional(), actor: z.s
 export function opsRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { temporal, config } = deps;
-  r.use('/api/ops', requireOps);
+  r.use('/api/ops', requireOps, requireJsonBody);
 
   r.get('/api/ops/sessions', async (req, res) => {
     const q = SearchQuery.safeParse(req.query);
@@ -62,11 +64,12 @@ export function opsRoutes(deps: ApiDeps): Router {
 
   r.post('/api/ops/sessions/:id/cancel', async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    await loadSession(temporal, id);
-    const reason = typeof req.body?.reason === 'string' ? req.body.reason.slice(0, 200) : 'cancelled by ops';
-    const session = await audited(req, 'session_cancel', `session:${id}`, { reason }, () =>
-      // The person's name also goes into the workflow's history with the reason.
-      sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: `${reason} (by ${req.opsUser})` }] }),
+    refuseIfTerminal(await loadSession(temporal, id), 'cancel');
+    const given = typeof req.body?.reason === 'string' && req.body.reason.trim() ? req.body.reason.trim().slice(0, 200) : null;
+    // The workflow writes "cancelled by ops: <reason>": the reason is the person's words and name, never "cancelled by ops" again.
+    const reason = given ? `${given} (${req.opsUser})` : `requested by ${req.opsUser}`;
+    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, () =>
+      sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] }),
     );
     res.json({ session });
   });
@@ -75,7 +78,7 @@ export function opsRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const endTime = req.body?.end_time === undefined ? new Date().toISOString() : z.iso.datetime({ offset: true }).safeParse(req.body.end_time);
     if (typeof endTime !== 'string' && !endTime.success) throw badRequest('end_time must be an ISO 8601 date-time');
-    await loadSession(temporal, id);
+    refuseIfTerminal(await loadSession(temporal, id), 'stop');
     const at = typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString();
     const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () =>
       sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] }),
