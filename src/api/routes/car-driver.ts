@@ -17,6 +17,7 @@ import {
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { withBillingOutcome } from '../billing-outcome';
 import { requireJsonBody } from '../json-body';
 import { payUrl } from '../pay-link';
 import { parkingSessionDetails, seedParkingSession, seedSmartKey } from '../presenters';
@@ -146,7 +147,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
 
   r.get(`${base}/parking_sessions/:id`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    const view = await loadSession(temporal, id, driverOf(req));
+    const view = await withBillingOutcome(await loadSession(temporal, id, driverOf(req)));
     const key = view.exitKey ? 'exit' : 'entrance';
     res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
   });
