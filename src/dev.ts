@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   await seedDemoData(config);
   say('demo data seeded');
 
-  const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
+  const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`), { stateDir: path.join(dataDir, 'sandbox') });
   const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 

@@ -8,8 +8,8 @@
  * Each child runs in its own process group, so kill() reaches grandchildren too; stopAll() kills every group and is
  * also run on process exit, so a failed test never leaks processes and jest can exit.
  *
- * The sandbox keeps its state (orders, charges, its Netopia key pair) in memory: restarting it loses them, and the
- * API caches the old Netopia public key. Tests that restart the sandbox must restart the API as well.
+ * The sandbox keeps its state (orders, charges, its Netopia key pair) in the stack's temp dir, so a restarted sandbox
+ * carries on where it stopped (src/providers/sandbox-persistence.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -119,6 +119,8 @@ export async function startFaultStack(name: string, env: Record<string, string> 
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/fault_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
     TEMPORAL_TASK_QUEUE: `fault-${name}-${process.pid}`,
+    // Never the checkout's .data/sandbox: each stack's sandbox state is its own and goes with the temp dir.
+    SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
     ...env,
   };
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...configEnv };
