@@ -2,18 +2,32 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { dailyReconciliation } from '../../../workflows/daily-reconciliation';
-import { LedgerModel, SessionModel } from '../../db/models';
+import { LedgerModel, ParkingModel, SessionModel } from '../../db/models';
+import { localDay } from '../../domain/calendar';
 import { renderReportCsv } from '../../domain/report-csv';
 import { buildDailyReport, isCalendarDay, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { IdText } from '../schemas/ids';
 
 /** Ops reports: reads of the ledger and session read models only; the arithmetic is src/domain/report.ts. */
 
-const dailyQuery = z.object({
-  date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
+const dailyQuery = z.strictObject({
+  // Without a date: today, in the time zone of `parking_id` (or of the first parking).
+  date: z.string().refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }).optional(),
+  parking_id: IdText.optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
+
+/** Today where the parking is: a report asked for in the evening in Bucharest is about Bucharest's day. */
+async function defaultDay(parkingId: number | undefined): Promise<string> {
+  const parking = parkingId
+    ? await ParkingModel.findOne({ id: parkingId }, { timeZone: 1 }).lean()
+    : await ParkingModel.findOne({}, { timeZone: 1 }).sort({ id: 1 }).lean();
+  if (parkingId && !parking) throw notFound(`parking ${parkingId} not found`);
+  return localDay(Date.now(), parking?.timeZone ?? 'UTC');
+}
 
 const reconciliationRun = z.object({
   date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
@@ -44,7 +58,9 @@ export function reportRoutes(deps: ApiDeps): Router {
   const router = Router();
 
   router.get('/api/ops/reports/daily', requireOps, async (req, res) => {
-    const { date, format } = dailyQuery.parse(req.query); // ZodError → 400 with the field
+    const q = dailyQuery.parse(req.query); // ZodError → 400 with the field
+    const { format } = q;
+    const date = q.date ?? (await defaultDay(q.parking_id));
     const start = new Date(`${date}T00:00:00Z`);
     const end = new Date(start.getTime() + 86_400_000);
 
