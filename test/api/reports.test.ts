@@ -124,6 +124,8 @@ test('daily report: parkings and transactions apart, the refund as a refund, the
   expect(report.reconciliation.provider.issues).toEqual([]);
   expect(report.reconciliation.provider.ordersChecked).toBeGreaterThanOrEqual(1);
   expect(report.reconciliation.sessionsChecked).toBeGreaterThanOrEqual(2);
+  // The partly refunded session stays paid.
+  expect((await sessionOf(s, cardSession)).body.parking_session.payment_status).toBe('paid');
 });
 
 test('daily report CSV: a header naming every column and one row per group', async () => {
