@@ -398,6 +398,18 @@ function buildDocument(publicBaseUrl: string) {
           responses: { '200': { description: 'report', content: { 'application/json': { schema: ref('DailyReport') }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
         },
       },
+      '/ops/report': {
+        get: {
+          summary: 'The daily report as an HTML page with a small chart per source and provider',
+          security: ops,
+          parameters: [
+            { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' } },
+            { name: 'parking_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'] }, description: 'ignored here' },
+          ],
+          responses: { '200': html('report page'), ...common },
+        },
+      },
       '/api/ops/drivers/{driverId}/tokens': {
         get: { summary: "A driver's access tokens (no secrets)", security: ops, parameters: [driverIdParam], responses: { '200': json('tokens'), ...common } },
       },

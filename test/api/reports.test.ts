@@ -146,6 +146,17 @@ test('without a date: today in the parking\'s time zone', async () => {
   expect((await get('?parking_id=999999')).status).toBe(404);
 });
 
+test('/ops/report: the same day as a page, with a chart per source and provider', async () => {
+  const res = await fetch(`${s.api}/ops/report?date=${TODAY}`, { headers: ops() });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  const html = await res.text();
+  expect(html.match(/<svg /g)).toHaveLength(4);
+  expect(html).toContain('easypark · easypark · SEK');
+  expect(html).toContain('Nothing to explain.');
+  expect((await fetch(`${s.api}/ops/report?date=${TODAY}`)).status).toBe(401);
+});
+
 test('a day with nothing is an empty report, not an error', async () => {
   const res = await get('?date=2031-01-01');
   expect(res.status).toBe(200);

@@ -105,13 +105,15 @@ export function opsRoutes(deps: ApiDeps): Router {
 
   r.post('/api/ops/sessions/:id/cancel', async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    refuseIfTerminal(await loadSession(temporal, id), 'cancel');
+    const view = await loadSession(temporal, id);
     const given = typeof req.body?.reason === 'string' && req.body.reason.trim() ? req.body.reason.trim().slice(0, 200) : null;
     // The workflow writes "cancelled by ops: <reason>": the reason is the person's words and name, never "cancelled by ops" again.
     const reason = given ? `${given} (${req.opsUser})` : `requested by ${req.opsUser}`;
-    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, () =>
-      sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] }),
-    );
+    // Refused inside the audited action: a refused attempt is on the audit trail too.
+    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, () => {
+      refuseIfTerminal(view, 'cancel');
+      return sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] });
+    });
     res.json({ session });
   });
 
@@ -119,11 +121,12 @@ export function opsRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const endTime = req.body?.end_time === undefined ? new Date().toISOString() : z.iso.datetime({ offset: true }).safeParse(req.body.end_time);
     if (typeof endTime !== 'string' && !endTime.success) throw badRequest('end_time must be an ISO 8601 date-time');
-    refuseIfTerminal(await loadSession(temporal, id), 'stop');
+    const view = await loadSession(temporal, id);
     const at = typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString();
-    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () =>
-      sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] }),
-    );
+    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () => {
+      refuseIfTerminal(view, 'stop');
+      return sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] });
+    });
     res.status(202).json({ status: 'manual_stop_requested', session });
   });
 
