@@ -21,14 +21,20 @@ export function normaliseAutopayTime(value: string): string {
 /** How Autopay says it knows no ongoing parking for the plate yet (the camera has not seen the car). */
 const NOT_SEEN = /not found|no ongoing|not seen/i;
 
+/** AutopayError's message already starts with its error id: it is not repeated. */
+function described(e: { errorId?: string; message?: string }, err: unknown): string {
+  const message = e.message ?? String(err);
+  return e.errorId && !message.startsWith(`${e.errorId}:`) ? `${e.errorId}: ${message}` : message;
+}
+
 function rejected(err: unknown): never {
   const e = err as { retryable?: boolean; errorId?: string; message?: string };
   if (e && e.errorId === 'server_communication_error' && NOT_SEEN.test(e.message ?? '')) {
     // Not a refusal: the driver may start before driving in; the workflow asks again for a while.
-    throw ApplicationFailure.nonRetryable(`${e.errorId}: ${e.message}`, 'AutopayNotSeen');
+    throw ApplicationFailure.nonRetryable(described(e, err), 'AutopayNotSeen');
   }
   if (e && e.retryable === false) {
-    throw ApplicationFailure.nonRetryable(`${e.errorId ?? 'error'}: ${e.message ?? String(err)}`, 'AutopayRejected', { errorId: e.errorId ?? null });
+    throw ApplicationFailure.nonRetryable(described(e, err), 'AutopayRejected', { errorId: e.errorId ?? null });
   }
   throw err;
 }

@@ -3,6 +3,7 @@ import { isDuplicateKey } from '../src/db/connection';
 import { toAmountString } from '../src/domain/money';
 import { countLedgerEntry } from '../src/observability/business-events';
 import type { LedgerEntryInput, SessionActivities } from './contracts';
+import { applyVippsBillingOutcome } from './vipps-session-outcome';
 
 /** Inserts once per idempotency key; a duplicate (retry, repeated callback) is a no-op. */
 export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string }): Promise<void> {
@@ -23,6 +24,8 @@ export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
+  // After the row, also for a duplicate: a retried activity whose first try wrote the row still updates the sessions.
+  await applyVippsBillingOutcome(entry);
 }
 
 export function createLedgerActivities(): Pick<SessionActivities, 'recordLedgerEntry'> {

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { AgreementModel } from '../src/db/models';
+import { AgreementModel, SessionModel } from '../src/db/models';
+import { recordLedgerEntry } from './ledger';
 import { vippsBillingWorkflowId } from '../src/temporal/ids';
 import { addVippsUsageSignal } from '../workflows/messages';
 import type { SessionActivities } from './contracts';
@@ -25,6 +26,22 @@ export function createVippsUsageActivities(deps: VippsUsageDeps): Pick<SessionAc
         signal: addVippsUsageSignal,
         signalArgs: [usage],
       });
+      // The usage as the daily report counts it (no money moves: the day's charge is the money), and the
+      // agreement on the session's read-model row, so ops see which agreement bills it.
+      await recordLedgerEntry({
+        idempotencyKey: `vipps-usage:${usage.sessionId}`,
+        kind: 'vipps_usage',
+        source: usage.source,
+        provider: 'vipps',
+        sessionId: usage.sessionId,
+        gross: usage.gross,
+        net: usage.net,
+        vat: usage.vat,
+        currency: usage.currency,
+        occurredAt: usage.occurredAt,
+        providerRefs: { agreementId },
+      });
+      if (/^\d{1,15}$/.test(usage.sessionId)) await SessionModel.updateOne({ sessionId: Number(usage.sessionId) }, { $set: { vippsAgreementId: agreementId } });
     },
   };
 }

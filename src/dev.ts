@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   await seedDemoData(config);
   say('demo data seeded');
 
-  const sandbox = createSandboxApp(config, (m) => sandboxLog.info(m));
+  const sandbox = createSandboxApp(config, (m) => sandboxLog.info(m), { stateDir: path.join(dataDir, 'sandbox') });
   const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, config.HOST);
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 

@@ -171,7 +171,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
       kind: 'vipps_charge_failed',
       ...t,
       currency: debt.currency,
-      providerRefs: { agreementId, ...(chargeIds.length > 0 ? { chargeId: chargeIds.join(',') } : {}) },
+      providerRefs: { agreementId, sessionIds: sessionIds.join(','), ...(chargeIds.length > 0 ? { chargeId: chargeIds.join(',') } : {}) },
       note: `ops_debt: ${reason}; sessions ${sessionIds.join(',')}`,
     });
   }
@@ -277,7 +277,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
       net: record.net,
       vat: record.vat,
       currency: record.currency,
-      providerRefs: { agreementId, chargeId: record.chargeId, billingDay: record.billingDay },
+      providerRefs: { agreementId, chargeId: record.chargeId, billingDay: record.billingDay, sessionIds: record.lines.map((l) => l.sessionId).join(',') },
       note: `sessions ${record.lines.map((l) => l.sessionId).join(',')}`,
     });
     record.receipt = 'pending';

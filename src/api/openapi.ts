@@ -3,6 +3,8 @@ import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession 
 import { GateEventBody } from './routes/gates';
 import { OrderIdParam, RefundDecisionBody } from './routes/ops-order-refunds';
 import { PositiveAmountString } from './schemas/amount';
+import { OpsAgreementQuery, OpsSessionQuery } from './routes/ops.schemas';
+import { PAYMENT_STATUSES, SESSION_STATES } from '../domain/session';
 
 /**
  * The API description served at /openapi.json: every route, provider callbacks and pages included, with its
@@ -27,7 +29,8 @@ const common = {
   '400': error('invalid input'),
   '401': error('missing or invalid credentials'),
   '404': error('not found'),
-  '422': error('refused in the current state'),
+  '415': error('unsupported_media_type: a body that is not application/json'),
+  '422': error('refused in the current state (terminal sessions: session_closed, session_cancelled, session_expired, with details.state)'),
   '503': unavailable,
   default: error('any other error, in the same shape'),
 };
@@ -67,11 +70,86 @@ const ErrorSchema: Schema = {
     errors: { type: 'array', items: { type: 'string' } },
   },
 };
-const ParkingSession: Schema = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } };
+const nullable = (type: string) => ({ type: [type, 'null'] });
+const ParkingSession: Schema = {
+  type: 'object',
+  required: ['id', 'type', 'state', 'start_time', 'end_time'],
+  properties: {
+    id: { type: 'integer' },
+    type: { type: 'string', enum: ['pay_per_use'] },
+    state: { type: 'string', enum: [...SESSION_STATES] },
+    start_time: nullable('string'),
+    end_time: nullable('string'),
+    entrance_remaining_tries: { type: 'integer' },
+    exit_remaining_tries: { type: 'integer' },
+    secured_parking_id: { type: 'integer' },
+    kind: { type: 'string', enum: ['barrier', 'anpr'] },
+    payment_status: { type: 'string', enum: [...PAYMENT_STATUSES], description: 'The same word as the ops API and the PaymentStatus search attribute' },
+    paid_via: { type: ['string', 'null'], enum: ['card', 'vipps', 'free', null] },
+    amount: nullable('string'),
+    currency: nullable('string'),
+    pay_url: nullable('string'),
+    last_payment_error: nullable('string'),
+    vehicle_reg: nullable('string'),
+    notice: nullable('string'),
+    created_at: nullable('string'),
+  },
+};
+/** The workflow's SessionView as ops see it, plus the Vipps agreement that bills the session. */
+const OpsSession: Schema = {
+  type: 'object',
+  required: ['sessionId', 'state', 'paymentStatus'],
+  properties: {
+    sessionId: { type: 'integer' },
+    driverId: { type: 'string' },
+    parkingId: { type: 'integer' },
+    kind: { type: 'string' },
+    state: { type: 'string', enum: [...SESSION_STATES] },
+    paymentStatus: { type: 'string', enum: [...PAYMENT_STATUSES] },
+    attention: nullable('string'),
+    attentionCode: nullable('string'),
+    closedReason: nullable('string'),
+    vippsAgreementId: nullable('string'),
+  },
+};
+const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$' };
+const ReportAmounts = {
+  parkings: { type: 'integer', description: 'distinct parkings paid or billed: kept card captures, EasyPark transactions, Vipps usages' },
+  transactions: { type: 'integer', description: 'money movements: captures, refunds, reversals, chargebacks, Vipps charges, EasyPark transactions' },
+  gross: money,
+  net: money,
+  vat: money,
+  fees: money,
+  refunds: { type: 'integer' },
+  refunded: money,
+};
+const DailyReport: Schema = {
+  type: 'object',
+  required: ['date', 'groups', 'totalsByCurrency', 'unknownKinds', 'reconciliation'],
+  description: 'Every column is documented in docs/REPORT.md',
+  properties: {
+    date: { type: 'string', format: 'date' },
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['source', 'provider', 'currency', ...Object.keys(ReportAmounts), 'attempts', 'declines', 'usages'],
+        properties: { source: { type: 'string' }, provider: { type: 'string' }, currency: { type: 'string' }, ...ReportAmounts, attempts: { type: 'integer' }, declines: { type: 'integer' }, usages: { type: 'integer' } },
+      },
+    },
+    totalsByCurrency: { type: 'array', items: { type: 'object', required: ['currency', ...Object.keys(ReportAmounts)], properties: { currency: { type: 'string' }, ...ReportAmounts } } },
+    unknownKinds: { type: 'array', items: { type: 'object', required: ['kind', 'count'], properties: { kind: { type: 'string' }, count: { type: 'integer' } } } },
+    reconciliation: { type: 'object', required: ['sessionsChecked', 'issues', 'provider'], properties: { sessionsChecked: { type: 'integer' }, issues: { type: 'array' }, provider: { type: 'object' } } },
+  },
+};
+/** A zod query schema as OpenAPI query parameters, one per property. */
+function queryParams(schema: z.ZodType): Array<Record<string, unknown>> {
+  const props = (fromZod(schema).properties ?? {}) as Record<string, Schema>;
+  return Object.entries(props).map(([name, p]) => ({ name, in: 'query', required: false, schema: p }));
+}
 const NetopiaReply: Schema = { type: 'object', required: ['errorType', 'errorMessage'], properties: { errorType: { type: 'integer', enum: [0, 1, 2] }, errorCode: {}, errorMessage: { type: 'string' } } };
 const AutopayError: Schema = { type: 'object', required: ['error_id', 'message'], properties: { error_id: { type: 'string' }, message: { type: 'string' }, description: { type: 'string' } } };
 /** GET /api/car_driver/parking_sessions/:id/receipt (src/api/receipt.ts): amounts are decimal strings. */
-const money = { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$' };
 const ReceiptSchema: Schema = {
   type: 'object',
   required: ['parking_session_id', 'state', 'payment_status', 'parking', 'entry_time', 'exit_time', 'net', 'vat_percent', 'vat', 'gross', 'currency', 'provider_reference', 'app_url'],
@@ -86,7 +164,7 @@ const ReceiptSchema: Schema = {
     exit_time: { type: ['string', 'null'], format: 'date-time' },
     duration_minutes: { type: ['integer', 'null'] },
     net: money,
-    vat_percent: money,
+    vat_percent: { type: 'string', pattern: '^\d+(\.\d+)?$' },
     vat: money,
     gross: money,
     currency: { type: 'string' },
@@ -98,7 +176,24 @@ const ReceiptSchema: Schema = {
 };
 const RefundBody = z.object({ amount: PositiveAmountString.optional(), request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/), reason: z.string().max(200).optional() });
 
+/** Every operation gets an operationId (method + path, e.g. getApiOpsSessionsById) and explicit security. */
+function finish<T extends { paths: Record<string, Record<string, Record<string, unknown>>> }>(doc: T): T {
+  for (const [route, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const words = route.split(/[/_.-]+/).filter(Boolean).map((w) => (w.startsWith('{') ? `By${w.slice(1, -1)}` : w));
+      op.operationId ??= method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+      // Pages, health and provider callbacks (verified by their signatures, see each description) take no credentials.
+      op.security ??= [];
+    }
+  }
+  return doc;
+}
+
 export function openApiDocument(publicBaseUrl: string) {
+  return finish(buildDocument(publicBaseUrl));
+}
+
+function buildDocument(publicBaseUrl: string) {
   const StartBody = z.object({ parking_session: z.union([StartBarrierSession, StartAnprSession]) });
   const autopayCallback = (summary: string) => ({
     post: {
@@ -107,17 +202,22 @@ export function openApiDocument(publicBaseUrl: string) {
       requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
       responses: {
         '200': json('handled (also a duplicate)', { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }),
-        '400': json('invalid body', AutopayError),
-        '401': json('bad credentials', AutopayError),
-        '404': json('unknown reference: Autopay stops retrying', AutopayError),
-        '503': json('our side is down: Autopay retries', AutopayError),
-        default: json('other errors', AutopayError),
+        '400': json('invalid body', ref('AutopayError')),
+        '401': json('bad credentials', ref('AutopayError')),
+        '404': json('unknown reference: Autopay stops retrying', ref('AutopayError')),
+        '503': json('our side is down: Autopay retries', ref('AutopayError')),
+        default: json('other errors', ref('AutopayError')),
       },
     },
   });
   return {
     openapi: '3.1.0',
-    info: { title: 'Parking payment engine', version: '0.2.0' },
+    info: {
+      title: 'Parking payment engine',
+      version: '0.2.0',
+      description: 'Driver app API, gates, payment pages, provider callbacks, Vipps pages and the ops API. Rendered at /docs.',
+      license: { name: 'Proprietary (UNLICENSED)' },
+    },
     servers: [{ url: publicBaseUrl }],
     components: {
       securitySchemes: {
@@ -126,7 +226,7 @@ export function openApiDocument(publicBaseUrl: string) {
         gateKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         easyParkBasic: { type: 'http', scheme: 'basic' },
       },
-      schemas: { Error: ErrorSchema, ParkingSession, NetopiaReply, AutopayError },
+      schemas: { Error: ErrorSchema, ParkingSession, OpsSession, DailyReport, NetopiaReply, AutopayError },
     },
     paths: {
       '/api/car_driver/parking_sessions': {
@@ -246,20 +346,67 @@ export function openApiDocument(publicBaseUrl: string) {
       '/vipps/agreements': { get: { summary: 'Agreement page linked from the Vipps app', responses: { '200': html('page') } } },
       '/api/ops/sessions': {
         get: {
-          summary: 'Find sessions',
+          summary: 'Find sessions: every filter validated (400 invalid_query on an unknown value or parameter), cursor pagination',
           security: ops,
           parameters: [
-            { name: 'state', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } },
-            { name: 'parking_id', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
-            { name: 'plate', in: 'query', required: false, schema: { type: 'string', maxLength: 20 } },
-            { name: 'attention', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z_]{1,60}$' }, description: 'any, or one reason (amount_mismatch, refund_refused, ...)' },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            ...queryParams(OpsSessionQuery),
           ],
-          responses: { '200': json('sessions', { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: { type: 'object' } } } }), ...common },
+          responses: {
+            '200': json('one page of sessions, newest first; next_cursor is null on the last page', {
+              type: 'object',
+              required: ['sessions', 'next_cursor'],
+              properties: { sessions: { type: 'array', items: ref('OpsSession') }, next_cursor: nullable('string') },
+            }),
+            ...common,
+          },
         },
       },
-      '/api/ops/sessions/{id}': { get: { summary: 'One session as the workflow sees it', security: ops, parameters: idParam, responses: { '200': json('session'), ...common } } },
-      '/api/ops/sessions/{id}/cancel': { post: { summary: 'Cancel a session', security: ops, parameters: idParam, responses: { '200': json('cancelled'), ...common } } },
+      '/api/ops/sessions/{id}': {
+        get: { summary: 'One session as the workflow sees it (a Vipps-billed one with its charge outcome)', security: ops, parameters: idParam, responses: { '200': json('session', { type: 'object', required: ['session'], properties: { session: ref('OpsSession') } }), ...common } },
+      },
+      '/api/ops/sessions/{id}/cancel': {
+        post: {
+          summary: 'Cancel a session',
+          security: ops,
+          parameters: idParam,
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string', maxLength: 200 } } } } } },
+          responses: { '200': json('cancelled', { type: 'object', required: ['session'], properties: { session: ref('OpsSession') } }), ...common },
+        },
+      },
+      '/api/ops/vipps/agreements': {
+        get: {
+          summary: 'Vipps agreements, newest id first, with cursor pagination',
+          security: ops,
+          parameters: queryParams(OpsAgreementQuery),
+          responses: {
+            '200': json('one page of agreements', {
+              type: 'object',
+              required: ['agreements', 'next_cursor'],
+              properties: {
+                agreements: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['agreement_id', 'driver_id', 'status', 'currency'],
+                    properties: {
+                      agreement_id: { type: 'string' },
+                      driver_id: { type: 'string' },
+                      status: { type: 'string', enum: ['PENDING', 'ACTIVE', 'STOPPED', 'EXPIRED'] },
+                      currency: { type: 'string' },
+                      suggested_max_amount_minor: { type: 'integer' },
+                      max_amount_minor: nullable('integer'),
+                      created_at: nullable('string'),
+                      updated_at: nullable('string'),
+                    },
+                  },
+                },
+                next_cursor: nullable('string'),
+              },
+            }),
+            ...common,
+          },
+        },
+      },
       '/api/ops/sessions/{id}/refunds': {
         post: {
           summary: 'Refund a card payment (idempotent per request_id, Stripe-style)',
@@ -267,31 +414,73 @@ export function openApiDocument(publicBaseUrl: string) {
           parameters: idParam,
           requestBody: jsonBody(fromZod(RefundBody)),
           responses: {
-            '201': json('refunded (also when replayed: Idempotent-Replayed: true)', { type: 'object', required: ['refund'], properties: { refund: { type: 'object', required: ['refundRef', 'amount', 'currency'] } } }),
+            '201': json('refunded (also when replayed: Idempotent-Replayed: true)', {
+              type: 'object',
+              required: ['refund'],
+              properties: { refund: { type: 'object', required: ['refundRef', 'amount', 'currency'], properties: { refundRef: { type: 'string' }, amount: { type: 'string' }, currency: { type: 'string' } } } },
+            }),
             '409': error('idempotency_conflict: the request_id was used for another amount'),
             ...common,
           },
         },
       },
-      '/api/ops/sessions/{id}/manual-stop': { post: { summary: 'Autopay manual stop', security: ops, parameters: idParam, responses: { '202': json('requested'), ...common } } },
+      '/api/ops/sessions/{id}/manual-stop': {
+        post: {
+          summary: 'Autopay manual stop',
+          security: ops,
+          parameters: idParam,
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { end_time: { type: 'string', format: 'date-time' } } } } } },
+          responses: { '202': json('requested', { type: 'object', required: ['status', 'session'], properties: { status: { type: 'string' }, session: ref('OpsSession') } }), ...common },
+        },
+      },
       '/api/ops/reports/daily': {
         get: {
           summary: 'Daily totals and reconciliation (JSON or CSV)',
           security: ops,
           parameters: [
-            { name: 'date', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+            { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: "default: today in the time zone of parking_id (or of the first parking)" },
+            { name: 'parking_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, description: 'whose time zone decides the default date' },
             { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'] } },
           ],
-          responses: { '200': { description: 'report', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
+          responses: { '200': { description: 'report', content: { 'application/json': { schema: ref('DailyReport') }, 'text/csv': { schema: { type: 'string' } } } }, ...common },
+        },
+      },
+      '/ops/report': {
+        get: {
+          summary: 'The daily report as an HTML page with a small chart per source and provider',
+          security: ops,
+          parameters: [
+            { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' } },
+            { name: 'parking_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'] }, description: 'ignored here' },
+          ],
+          responses: { '200': html('report page'), ...common },
         },
       },
       '/api/ops/drivers/{driverId}/tokens': {
         get: { summary: "A driver's access tokens (no secrets)", security: ops, parameters: [driverIdParam], responses: { '200': json('tokens'), ...common } },
       },
       '/api/ops/drivers/{driverId}/tokens/revoke': {
-        post: { summary: "Revoke one token (token_id) or all of a driver's", security: ops, parameters: [driverIdParam], responses: { '200': json('revoked count'), ...common } },
+        post: {
+          summary: "Revoke one token (token_id) or all of a driver's",
+          security: ops,
+          parameters: [driverIdParam],
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { token_id: { type: 'string', pattern: '^[0-9a-f]{24}$' }, reason: { type: 'string', maxLength: 200 } } } } } },
+          responses: { '200': json('revoked count', { type: 'object', required: ['driver_id', 'revoked'], properties: { driver_id: { type: 'string' }, revoked: { type: 'integer' } } }), ...common },
+        },
       },
-      '/api/ops/audit': { get: { summary: 'Who did what through the ops API', security: ops, responses: { '200': json('entries'), ...common } } },
+      '/api/ops/audit': {
+        get: {
+          summary: 'Who did what through the ops API',
+          security: ops,
+          parameters: [
+            { name: 'target', in: 'query', required: false, schema: { type: 'string', maxLength: 120 } },
+            { name: 'actor', in: 'query', required: false, schema: { type: 'string', maxLength: 64 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: { '200': json('entries', { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: { type: 'object' } } } }), ...common },
+        },
+      },
       '/api/ops/reconciliation/runs': {
         post: {
           summary: 'Reconcile one day with the card providers now; findings become late captures or Attention',
@@ -318,7 +507,7 @@ export function openApiDocument(publicBaseUrl: string) {
           parameters: orderIdParam,
           requestBody: jsonBody(fromZod(RefundDecisionBody)),
           responses: {
-            '202': json('decision sent to the workflow', { type: 'object', required: ['order_id', 'decision'] }),
+            '202': json('decision sent to the workflow', { type: 'object', required: ['order_id', 'decision'], properties: { order_id: { type: 'string' }, decision: {} } }),
             '409': error('not_waiting_for_decision: the refund is running, done, or was never refused'),
             ...common,
           },
@@ -331,6 +520,7 @@ export function openApiDocument(publicBaseUrl: string) {
         post: { summary: 'Bill a Vipps agreement now', security: ops, parameters: [{ name: 'agreementId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }], responses: { '202': json('accepted'), ...common } },
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1') } } },
+      '/docs': { get: { summary: 'This document, rendered (Swagger UI)', responses: { '200': html('API docs'), '301': redirect('to /docs/') } } },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': json('alive') } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': json('ready'), '503': json('a dependency is down') } } },
     },

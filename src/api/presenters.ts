@@ -1,4 +1,5 @@
 /** The seed API's JSON shapes, built from the workflow's SessionView. */
+import type { PaymentStatus } from '../domain/session';
 import type { ParkingSnapshot, SessionView, SmartKeyView } from '../../workflows/messages';
 
 /** "2017-09-07T08:00:00+00:00": ISO 8601 as the seed writes it. */
@@ -20,17 +21,11 @@ export function seedParkingSession(v: SessionView) {
 }
 
 /**
- * The app's payment_status vocabulary: none, pending, paid, failed (the last attempt was declined or expired),
- * and billed (handed to the driver's daily Vipps charge).
+ * payment_status is the session's own word (src/domain/session.ts PAYMENT_STATUSES), the same in the driver API,
+ * the ops API and the PaymentStatus search attribute: a UI filter on `declined` finds what ops see as declined.
  */
-export function publicPaymentStatus(v: SessionView): 'none' | 'pending' | 'paid' | 'failed' | 'billed' {
-  switch (v.paymentStatus) {
-    case 'declined':
-    case 'expired':
-      return 'failed';
-    default:
-      return v.paymentStatus;
-  }
+export function publicPaymentStatus(v: SessionView): PaymentStatus {
+  return v.paymentStatus;
 }
 
 /** The seed fields plus what the app needs to show a session (GET endpoints). */

@@ -1,7 +1,7 @@
 /** CSV rendering of the daily report: one row per source/provider/currency group, RFC 4180 quoting. */
 import type { DailyReport } from './report';
 
-export const REPORT_CSV_COLUMNS = ['date', 'source', 'provider', 'currency', 'count', 'gross', 'net', 'vat', 'fees', 'attempts', 'declines', 'usages'] as const;
+export const REPORT_CSV_COLUMNS = ['date', 'source', 'provider', 'currency', 'parkings', 'transactions', 'gross', 'net', 'vat', 'fees', 'refunds', 'refunded', 'attempts', 'declines', 'usages'] as const;
 
 /** Quotes a field when it holds a separator, quote or line break; a leading =+-@ is defused for spreadsheets. */
 export function csvField(value: string | number): string {
@@ -16,7 +16,7 @@ export function renderReportCsv(report: DailyReport): string {
   const lines = [REPORT_CSV_COLUMNS.join(',')];
   for (const g of report.groups) {
     lines.push(
-      [report.date, g.source, g.provider, g.currency, g.count, g.gross, g.net, g.vat, g.fees, g.attempts, g.declines, g.usages].map(csvField).join(','),
+      [report.date, g.source, g.provider, g.currency, g.parkings, g.transactions, g.gross, g.net, g.vat, g.fees, g.refunds, g.refunded, g.attempts, g.declines, g.usages].map(csvField).join(','),
     );
   }
   // Second table after an empty line: every reconciliation finding, the session's and the provider's.

@@ -53,31 +53,41 @@ export const KIND_SIGN: Readonly<Record<string, 1 | -1 | 0>> = {
   refund_refused: 0,
 };
 
+/** One line of the report: every column is documented in docs/REPORT.md. */
 export interface ReportGroup {
   source: string;
   provider: string;
   currency: string;
-  /** Money-moving rows (refunds included, as negative amounts). */
-  count: number;
+  /** Distinct parking sessions paid or billed in this group: kept card captures, EasyPark transactions, Vipps usages. */
+  parkings: number;
+  /** Money movements: captures, refunds, reversals, chargebacks, Vipps charges, EasyPark transactions (its fee is part of it). */
+  transactions: number;
+  /** Money in minus money given back, fees included. */
   gross: string;
   net: string;
   vat: string;
   /** Σ of the ledger's `fee` field: the fee part already inside `gross` (EasyPark's transaction fee), not extra money. */
   fees: string;
+  /** Refunds given back to drivers (ops refunds and automatic refunds of captures not kept): count and gross. */
+  refunds: number;
+  refunded: string;
   attempts: number;
   /** Declined card attempts and failed Vipps charges. */
   declines: number;
-  /** Vipps usages handed to daily billing (money arrives later as vipps_charge). */
+  /** Vipps usages handed to daily billing (money arrives later as a Vipps charge). */
   usages: number;
 }
 
 export interface CurrencyTotal {
   currency: string;
-  count: number;
+  parkings: number;
+  transactions: number;
   gross: string;
   net: string;
   vat: string;
   fees: string;
+  refunds: number;
+  refunded: string;
 }
 
 export type ReconciliationCode = 'paid_without_capture' | 'capture_but_not_paid' | 'amount_mismatch' | 'currency_mismatch';
@@ -103,14 +113,29 @@ export interface DailyReport {
 }
 
 interface Acc {
-  count: number;
+  parkings: Set<string>;
+  transactions: number;
   gross: Decimal;
   net: Decimal;
   vat: Decimal;
   fees: Decimal;
+  refunds: number;
+  refunded: Decimal;
 }
-const emptyAcc = (): Acc => ({ count: 0, gross: money(0), net: money(0), vat: money(0), fees: money(0) });
+const emptyAcc = (): Acc => ({ parkings: new Set(), transactions: 0, gross: money(0), net: money(0), vat: money(0), fees: money(0), refunds: 0, refunded: money(0) });
 const fixed = (d: Decimal) => d.toFixed(2);
+
+/**
+ * The parking a row stands for, if it is one paid or billed: a kept capture (one with a note was not kept and is
+ * refunded), a Vipps usage, or an EasyPark transaction (each is one parking, with or without a session id).
+ */
+function parkingOf(row: ReportLedgerRow, index: number): string | null {
+  if (row.kind === 'fleet_transaction') return `fleet:${row.sessionId ?? `#${index}`}`;
+  if (row.sessionId === null) return null;
+  return row.kind === 'vipps_usage' || (row.kind === 'capture' && !row.note) ? `${row.source}:${row.sessionId}` : null;
+}
+/** EasyPark books its fee as a second row of the same transaction. */
+const isTransaction = (row: ReportLedgerRow) => (KIND_SIGN[row.kind] ?? 0) !== 0 && row.kind !== 'fleet_fee';
 
 /** Totals per source × provider × currency, and per currency, for one day's ledger rows. */
 export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyReport, 'groups' | 'totalsByCurrency' | 'unknownKinds'> {
@@ -118,7 +143,7 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
   const currencies = new Map<string, Acc>();
   const unknown = new Map<string, number>();
 
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     const sign = KIND_SIGN[row.kind];
     if (sign === undefined) {
       unknown.set(row.kind, (unknown.get(row.kind) ?? 0) + 1);
@@ -130,16 +155,24 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
       g = { ...emptyAcc(), source: row.source, provider: row.provider, currency: row.currency, attempts: 0, declines: 0, usages: 0 };
       groups.set(key, g);
     }
+    let c = currencies.get(row.currency);
+    if (!c) currencies.set(row.currency, (c = emptyAcc()));
+    for (const acc of [g, c]) {
+      const parking = parkingOf(row, index);
+      if (parking) acc.parkings.add(parking);
+      if (isTransaction(row)) acc.transactions++;
+      if (row.kind === 'refund') {
+        acc.refunds++;
+        acc.refunded = acc.refunded.plus(money(row.gross));
+      }
+    }
     if (sign === 0) {
       if (row.kind === 'attempt') g.attempts++;
       else if (row.kind === 'vipps_usage') g.usages++;
       else g.declines++;
       continue;
     }
-    let c = currencies.get(row.currency);
-    if (!c) currencies.set(row.currency, (c = emptyAcc()));
     for (const acc of [g, c]) {
-      acc.count++;
       acc.gross = acc.gross.plus(money(row.gross).times(sign));
       acc.net = acc.net.plus(money(row.net).times(sign));
       acc.vat = acc.vat.plus(money(row.vat).times(sign));
@@ -149,25 +182,21 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
 
   const byKey = <T extends { source?: string; provider?: string; currency: string }>(a: T, b: T) =>
     `${a.source ?? ''}/${a.provider ?? ''}/${a.currency}`.localeCompare(`${b.source ?? ''}/${b.provider ?? ''}/${b.currency}`);
+  const amounts = (a: Acc) => ({
+    parkings: a.parkings.size,
+    transactions: a.transactions,
+    gross: fixed(a.gross),
+    net: fixed(a.net),
+    vat: fixed(a.vat),
+    fees: fixed(a.fees),
+    refunds: a.refunds,
+    refunded: fixed(a.refunded),
+  });
   return {
     groups: [...groups.values()]
-      .map((g) => ({
-        source: g.source,
-        provider: g.provider,
-        currency: g.currency,
-        count: g.count,
-        gross: fixed(g.gross),
-        net: fixed(g.net),
-        vat: fixed(g.vat),
-        fees: fixed(g.fees),
-        attempts: g.attempts,
-        declines: g.declines,
-        usages: g.usages,
-      }))
+      .map((g) => ({ source: g.source, provider: g.provider, currency: g.currency, ...amounts(g), attempts: g.attempts, declines: g.declines, usages: g.usages }))
       .sort(byKey),
-    totalsByCurrency: [...currencies.entries()]
-      .map(([currency, c]) => ({ currency, count: c.count, gross: fixed(c.gross), net: fixed(c.net), vat: fixed(c.vat), fees: fixed(c.fees) }))
-      .sort(byKey),
+    totalsByCurrency: [...currencies.entries()].map(([currency, c]) => ({ currency, ...amounts(c) })).sort(byKey),
     unknownKinds: [...unknown.entries()].map(([kind, count]) => ({ kind, count })).sort((a, b) => a.kind.localeCompare(b.kind)),
   };
 }

@@ -2,8 +2,13 @@
 export const SESSION_STATES = ['entering', 'active', 'exiting', 'closed', 'cancelled', 'expired'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
-/** 'billed': handed to the driver's Vipps daily billing, which owns the charge from then on. */
-export const PAYMENT_STATUSES = ['none', 'pending', 'paid', 'billed', 'declined', 'expired'] as const;
+/**
+ * One vocabulary for the driver API, the ops API, the read model and the PaymentStatus search attribute.
+ * declined / expired: the last card attempt, in the provider's words. billed: handed to the driver's Vipps daily
+ * billing, which owns the charge from then on; it becomes paid (the day's charge was CHARGED) or failed (the
+ * charge finally failed and the money went to ops) in the read model only, as the session workflow has closed.
+ */
+export const PAYMENT_STATUSES = ['none', 'pending', 'paid', 'billed', 'declined', 'expired', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export type SessionKind = 'barrier' | 'anpr';

@@ -10,6 +10,7 @@ import { createGateSandbox } from './gate-sandbox';
 import type { NetopiaKeyPair } from './netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
 import type { SandboxContext } from './sandbox-context';
+import { fileSandboxPersistence } from './sandbox-persistence';
 import { createVippsSandbox } from './vipps/sandbox';
 
 export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
@@ -36,9 +37,16 @@ export function netopiaIpnTimeScale(env: NodeJS.ProcessEnv = process.env): numbe
 export function createSandboxApp(
   config: Config,
   log: (m: string) => void = () => undefined,
-  opts: { netopiaKeyPair?: NetopiaKeyPair; netopiaIpnScheduleMs?: number[]; netopiaIpnTimeScale?: number } = {},
+  opts: {
+    netopiaKeyPair?: NetopiaKeyPair;
+    netopiaIpnScheduleMs?: number[];
+    netopiaIpnTimeScale?: number;
+    /** Where the sandboxes keep their state across restarts (e.g. .data/sandbox); in memory only when absent. */
+    stateDir?: string;
+  } = {},
 ) {
   const ctx: SandboxContext = { sandboxBaseUrl: config.SANDBOX_BASE_URL, apiBaseUrl: config.PUBLIC_BASE_URL, log };
+  const persistence = opts.stateDir ? fileSandboxPersistence(opts.stateDir, log) : undefined;
   const api = config.PUBLIC_BASE_URL;
   // Mounted before any body parser: the sandboxes verify signatures over the raw bytes.
   const netopia = createNetopiaSandbox(ctx, {
@@ -47,6 +55,7 @@ export function createSandboxApp(
     ...(opts.netopiaKeyPair ? { keyPair: opts.netopiaKeyPair } : {}),
     ...(opts.netopiaIpnScheduleMs ? { ipnScheduleMs: opts.netopiaIpnScheduleMs } : {}),
     ipnTimeScale: opts.netopiaIpnTimeScale ?? netopiaIpnTimeScale(),
+    persistence,
   });
   const epx = createEpxSandbox(ctx, {
     custNbr: config.EPX_CUST_NBR,
@@ -54,6 +63,7 @@ export function createSandboxApp(
     dbaNbr: config.EPX_DBA_NBR,
     terminalNbr: config.EPX_TERMINAL_NBR,
     epiKey: config.EPX_EPI_KEY,
+    persistence,
   });
   const autopay = createAutopaySandbox(ctx, {
     operators: Object.fromEntries(
@@ -73,6 +83,7 @@ export function createSandboxApp(
         },
       ]),
     ),
+    persistence,
   });
   const vipps = createVippsSandbox(ctx, {
     clientId: config.VIPPS_CLIENT_ID,
@@ -82,13 +93,16 @@ export function createSandboxApp(
     webhookSecret: config.VIPPS_WEBHOOK_SECRET,
     webhookUrl: `${api}/api/providers/vipps/webhooks`,
     userActionRequiredPhone: '4790000001',
+    persistence,
   });
-  const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD });
+  const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD, persistence });
 
   const gate = createGateSandbox(ctx, { gateKeyFor: (mac) => demoGateKeyForMac(config, mac) });
 
   const app: Express = express();
   app.disable('x-powered-by');
+  // What a request changed is on disk before the next one: a restart (or a crash) loses nothing answered.
+  if (persistence) app.use((_req, res, next) => void (res.once('finish', () => persistence.flush()), next()));
   app.use('/netopia', netopia.router);
   app.use('/epx', epx.router);
   app.use('/autopay', autopay.router);
@@ -104,6 +118,7 @@ export function createSandboxApp(
     autopay.close();
     vipps.close();
     easypark.close();
+    persistence?.close();
   };
   return { app, netopia, epx, autopay, vipps, easypark, gate, close };
 }

@@ -2,14 +2,18 @@
 import '../observability/bootstrap';
 import express from 'express';
 import { assertSandbox, loadConfig } from '../config';
+import path from 'node:path';
 import { requestContext } from '../observability/http-context';
 import { componentLogger } from '../observability/logger';
+import { ROOT } from '../platform/local-servers';
 import { createSandboxApp } from './sandbox-app';
 
 const log = componentLogger('sandbox');
 const config = loadConfig();
 assertSandbox(config, 'the provider sandbox');
-const sandbox = createSandboxApp(config, (m) => log.info(m));
+// Orders, agreements and camera parkings survive a restart, like the providers' own; `npm run reset` wipes them.
+const stateDir = process.env.SANDBOX_STATE_DIR || path.join(ROOT, '.data', 'sandbox');
+const sandbox = createSandboxApp(config, (m) => log.info(m), { stateDir });
 // Request ids and one access line per request, as in the API (the sandbox's own app is left as it is).
 const app = express();
 app.use(requestContext());

@@ -57,3 +57,12 @@ test('/openapi.json describes the finalize contract from the same zod schemas th
   expect(schema.required).toEqual(['parking_session']);
   expect(schema.properties.parking_session.required).toEqual(['secured_parking_id']);
 });
+
+test('/docs renders the same document with Swagger UI, its assets served locally', async () => {
+  const page = await fetch(`${base}/docs/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('swagger-ui');
+  const init = await fetch(`${base}/docs/swagger-ui-init.js`);
+  expect(init.status).toBe(200);
+  expect(await init.text()).toContain('"operationId": "getApiOpsSessions"');
+});

@@ -198,8 +198,8 @@ test('Netopia in Chromium: the expired card shows the decline, the session stays
     const tryAgain = page.getByRole('link', { name: /Try again/ });
     expect(await tryAgain.count()).toBe(1);
 
-    // The app's word for a declined or expired last attempt.
-    const declined = await eventually(() => session(id), (r) => r.body.parking_session.payment_status === 'failed');
+    // The provider's word, the same in the app, ops and the PaymentStatus search attribute.
+    const declined = await eventually(() => session(id), (r) => r.body.parking_session.payment_status === 'declined');
     expect(declined.body.parking_session.state).toBe('exiting');
     expect(declined.body.parking_session.last_payment_error).toMatch(/expired/i);
     const again = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: TOKEN, body: { parking_session: { secured_parking_id: 189 } } });

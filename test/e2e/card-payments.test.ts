@@ -20,7 +20,7 @@ test('Netopia: expired card declined, the next finalize gives a fresh attempt fo
   expect(fin.amount).toBe('0.10');
 
   const back = await payWithCard(fin.pay_url, { card_number: '9900541631437790', exp_month: '12', exp_year: '2030', cvv: '111' });
-  const declined = await eventually(() => session(id), (r) => r.body.parking_session.payment_status === 'failed');
+  const declined = await eventually(() => session(id), (r) => r.body.parking_session.payment_status === 'declined');
   expect(declined.body.parking_session.state).toBe('exiting');
   expect(declined.body.parking_session.last_payment_error).toMatch(/expired/i);
   const resultPage = await eventually(() => http('GET', back), (r) => /not completed/.test(r.text));

@@ -175,7 +175,7 @@ test('a wrong-amount capture whose refund is refused waits for ops; retry refund
   const flagged = await eventually(() => opsSession(id), (v) => v.attentionCode === 'amount_mismatch');
   expect(flagged.paymentStatus).not.toBe('paid');
   expect(flagged.attempts[0]).toMatchObject({ orderId: wrong, status: 'captured', reasonCode: 'amount_mismatch', capture: { amount: '0.01', currency: 'RON' } });
-  expect((await sessionOf(s, id)).body.parking_session.payment_status).toBe('failed');
+  expect((await sessionOf(s, id)).body.parking_session.payment_status).toBe('declined');
   // The ops queue: the session is listed among those needing a person, by reason and by "any".
   for (const filter of ['amount_mismatch', 'any']) {
     const listed = await eventually(() => ops('GET', `/api/ops/sessions?attention=${filter}`), (r) => r.body.sessions.some((v: { sessionId: number }) => v.sessionId === id));

@@ -8,8 +8,8 @@
  * Each child runs in its own process group, so kill() reaches grandchildren too; stopAll() kills every group and is
  * also run on process exit, so a failed test never leaks processes and jest can exit.
  *
- * The sandbox keeps its state (orders, charges, its Netopia key pair) in memory: restarting it loses them, and the
- * API caches the old Netopia public key. Tests that restart the sandbox must restart the API as well.
+ * The sandbox keeps its state (orders, charges, its Netopia key pair) in the stack's temp dir, so a restarted sandbox
+ * carries on where it stopped (src/providers/sandbox-persistence.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -127,6 +127,8 @@ export async function startFaultStack(name: string, env: Record<string, string> 
     API_METRICS_PORT: String(apiMetricsPort),
     WORKER_METRICS_PORT: String(workerMetricsPort),
     WORKER_HEALTH_PORT: String(workerHealthPort),
+    // Never the checkout's .data/sandbox: each stack's sandbox state is its own and goes with the temp dir.
+    SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
     ...env,
   };
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...configEnv };

@@ -36,21 +36,23 @@ describe('summariseLedger', () => {
 
   test('groups per source, provider and currency: refunds negative, attempts/declines/usages counted, not summed', () => {
     expect(s.groups).toEqual([
-      { source: 'autopay', provider: 'vipps', currency: 'NOK', count: 1, gross: '150.00', net: '120.00', vat: '30.00', fees: '0.00', attempts: 0, declines: 0, usages: 1 },
-      { source: 'barrier', provider: 'epx', currency: 'USD', count: 1, gross: '7.50', net: '7.50', vat: '0.00', fees: '0.00', attempts: 0, declines: 0, usages: 0 },
-      // 20.00 + 12.10 - 12.10 = 20.00; net 16.53 + 10.00 - 10.00; vat 3.47 + 2.10 - 2.10
-      { source: 'barrier', provider: 'netopia', currency: 'RON', count: 3, gross: '20.00', net: '16.53', vat: '3.47', fees: '0.00', attempts: 1, declines: 1, usages: 0 },
-      // 22.45 + 4.95 + 0.10 + 0.20 = 27.70; net 17.96 + 3.96 + 0.08 + 0.16 = 22.16; vat 4.49 + 0.99 + 0.02 + 0.04 = 5.54; fees 4.95 + 0.20
-      { source: 'easypark', provider: 'easypark', currency: 'SEK', count: 4, gross: '27.70', net: '22.16', vat: '5.54', fees: '5.15', attempts: 0, declines: 0, usages: 0 },
+      // the usage has no session id here: a usage, not a parking; the charge is one transaction
+      { source: 'autopay', provider: 'vipps', currency: 'NOK', parkings: 0, transactions: 1, gross: '150.00', net: '120.00', vat: '30.00', fees: '0.00', refunds: 0, refunded: '0.00', attempts: 0, declines: 0, usages: 1 },
+      { source: 'barrier', provider: 'epx', currency: 'USD', parkings: 1, transactions: 1, gross: '7.50', net: '7.50', vat: '0.00', fees: '0.00', refunds: 0, refunded: '0.00', attempts: 0, declines: 0, usages: 0 },
+      // 20.00 + 12.10 - 12.10 = 20.00; net 16.53 + 10.00 - 10.00; vat 3.47 + 2.10 - 2.10. Sessions 1 and 2 paid; 3 declined.
+      { source: 'barrier', provider: 'netopia', currency: 'RON', parkings: 2, transactions: 3, gross: '20.00', net: '16.53', vat: '3.47', fees: '0.00', refunds: 1, refunded: '12.10', attempts: 1, declines: 1, usages: 0 },
+      // 22.45 + 4.95 + 0.10 + 0.20 = 27.70; net 17.96 + 3.96 + 0.08 + 0.16 = 22.16; vat 4.49 + 0.99 + 0.02 + 0.04 = 5.54; fees 4.95 + 0.20.
+      // Two EasyPark transactions (each with its fee row): two parkings, two transactions.
+      { source: 'easypark', provider: 'easypark', currency: 'SEK', parkings: 2, transactions: 2, gross: '27.70', net: '22.16', vat: '5.54', fees: '5.15', refunds: 0, refunded: '0.00', attempts: 0, declines: 0, usages: 0 },
     ]);
   });
 
   test('totals per currency, and unknown kinds are reported instead of summed', () => {
     expect(s.totalsByCurrency).toEqual([
-      { currency: 'NOK', count: 1, gross: '150.00', net: '120.00', vat: '30.00', fees: '0.00' },
-      { currency: 'RON', count: 3, gross: '20.00', net: '16.53', vat: '3.47', fees: '0.00' },
-      { currency: 'SEK', count: 4, gross: '27.70', net: '22.16', vat: '5.54', fees: '5.15' },
-      { currency: 'USD', count: 1, gross: '7.50', net: '7.50', vat: '0.00', fees: '0.00' },
+      { currency: 'NOK', parkings: 0, transactions: 1, gross: '150.00', net: '120.00', vat: '30.00', fees: '0.00', refunds: 0, refunded: '0.00' },
+      { currency: 'RON', parkings: 2, transactions: 3, gross: '20.00', net: '16.53', vat: '3.47', fees: '0.00', refunds: 1, refunded: '12.10' },
+      { currency: 'SEK', parkings: 2, transactions: 2, gross: '27.70', net: '22.16', vat: '5.54', fees: '5.15', refunds: 0, refunded: '0.00' },
+      { currency: 'USD', parkings: 1, transactions: 1, gross: '7.50', net: '7.50', vat: '0.00', fees: '0.00', refunds: 0, refunded: '0.00' },
     ]);
     expect(s.unknownKinds).toEqual([{ kind: 'mystery', count: 1 }]);
   });
@@ -109,11 +111,11 @@ test('buildDailyReport and its CSV: a header row and one row per group', () => {
   const report = buildDailyReport('2025-12-04', day, [], [], provider);
   expect(report.reconciliation).toEqual({ sessionsChecked: 0, issues: [], provider });
   expect(renderReportCsv(report).split('\r\n')).toEqual([
-    'date,source,provider,currency,count,gross,net,vat,fees,attempts,declines,usages',
-    '2025-12-04,autopay,vipps,NOK,1,150.00,120.00,30.00,0.00,0,0,1',
-    '2025-12-04,barrier,epx,USD,1,7.50,7.50,0.00,0.00,0,0,0',
-    '2025-12-04,barrier,netopia,RON,3,20.00,16.53,3.47,0.00,1,1,0',
-    '2025-12-04,easypark,easypark,SEK,4,27.70,22.16,5.54,5.15,0,0,0',
+    'date,source,provider,currency,parkings,transactions,gross,net,vat,fees,refunds,refunded,attempts,declines,usages',
+    '2025-12-04,autopay,vipps,NOK,0,1,150.00,120.00,30.00,0.00,0,0.00,0,0,1',
+    '2025-12-04,barrier,epx,USD,1,1,7.50,7.50,0.00,0.00,0,0.00,0,0,0',
+    '2025-12-04,barrier,netopia,RON,2,3,20.00,16.53,3.47,0.00,1,12.10,1,1,0',
+    '2025-12-04,easypark,easypark,SEK,2,2,27.70,22.16,5.54,5.15,0,0.00,0,0,0',
     '',
     'date,check,session_id,order_id,provider,code,message',
     '2025-12-04,ledger_vs_provider,7,7-1,netopia,charge_without_capture,"netopia captured 1.00 RON (paid), no capture"',

@@ -18,10 +18,13 @@ import {
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { withBillingOutcome } from '../billing-outcome';
+import { requireJsonBody } from '../json-body';
 import { payUrl } from '../pay-link';
 import { parkingSessionDetails, publicPaymentStatus, seedParkingSession, seedSmartKey } from '../presenters';
 import { buildReceipt, receiptParking, receiptRefusal } from '../receipt';
 import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { refuseIfTerminal } from '../terminal';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 import { componentLogger } from '../../observability/logger';
 
@@ -59,6 +62,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { config, temporal } = deps;
   const base = '/api/car_driver';
+  r.use(base, requireJsonBody);
   // A fresh short-lived signed pay link on every finalize and every authenticated read (src/api/pay-link.ts).
   const link = (view: SessionView) => payUrl(config.PUBLIC_BASE_URL, config.PAY_LINK_SECRET, view.sessionId, view.attempts.length, config.PAY_LINK_TTL_MINUTES * 60);
 
@@ -149,7 +153,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
 
   r.get(`${base}/parking_sessions/:id`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    const view = await loadSession(temporal, id, driverOf(req));
+    const view = await withBillingOutcome(await loadSession(temporal, id, driverOf(req)));
     const key = view.exitKey ? 'exit' : 'entrance';
     res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
   });
@@ -199,7 +203,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     if (body.parking_session.secured_parking_id === undefined) throw badRequest('parking_session.secured_parking_id is required');
     const parsed = FinalizeBody.safeParse(body);
     if (!parsed.success) throw badRequest('invalid parking_session', zodDetails(parsed.error));
-    await loadSession(temporal, id, driverOf(req));
+    refuseIfTerminal(await loadSession(temporal, id, driverOf(req)), 'finalize');
     const parkingId = parsed.data.parking_session.secured_parking_id;
     if (!(await findParking(parkingId))) throw notFound(`secured parking ${parkingId} not found`);
     const view = await sessionHandle(temporal, id).executeUpdate(finalizeUpdate, { args: [{ securedParkingId: parkingId }] });
@@ -218,7 +222,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
 
   r.post(`${base}/parking_sessions/:id/cancel`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    await loadSession(temporal, id, driverOf(req));
+    refuseIfTerminal(await loadSession(temporal, id, driverOf(req)), 'cancel');
     const view = await sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'driver', reason: 'cancelled in the app' }] });
     res.json({ parking_session: parkingSessionDetails(view, null) });
   });

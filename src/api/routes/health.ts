@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import { openApiDocument } from '../openapi';
+import swaggerUi from 'swagger-ui-express';
 
 /** Liveness and readiness: open to anyone (load balancers, compose health checks); they reveal nothing. */
 export function healthRoutes(deps: ApiDeps): Router {
@@ -17,5 +18,7 @@ export function healthRoutes(deps: ApiDeps): Router {
   r.get('/openapi.json', (_req, res) => {
     res.json(doc);
   });
+  // The same document rendered for people; its assets are served from node_modules, nothing from the internet.
+  r.use('/docs', swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: 'Parking payment engine API' }));
   return r;
 }

@@ -1,29 +1,45 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AccessTokenModel, OpsAuditModel, SessionModel } from '../../db/models';
+import { normalisePlate } from '../../domain/plate';
+import { AccessTokenModel, AgreementModel, OpsAuditModel, SessionModel } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
+import { requireJsonBody } from '../json-body';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
-import { badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { ApiError, badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { withBillingOutcome } from '../billing-outcome';
 import { answerRefund, priorRefundRequest, runRefund } from '../refunds';
 import { PositiveAmountString } from '../schemas/amount';
-import { IdText } from '../schemas/ids';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { refuseIfTerminal } from '../terminal';
+import { instantBound, OpsAgreementQuery, OpsSessionQuery } from './ops.schemas';
+
+const invalidQuery = (err: z.ZodError) => new ApiError(400, 'invalid_query', `invalid query: ${err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`, zodDetails(err));
+
+/** The read-model filter for one page of GET /api/ops/sessions. */
+function sessionFilter(q: OpsSessionQuery): { filter: Record<string, unknown>; limit: number } {
+  const filter: Record<string, unknown> = {};
+  if (q.state) filter.state = q.state;
+  if (q.payment_status) filter.paymentStatus = q.payment_status;
+  if (q.parking_id) filter.parkingId = q.parking_id;
+  if (q.plate) filter.plate = normalisePlate(q.plate) ?? q.plate.toUpperCase();
+  if (q.vipps_agreement_id) filter.vippsAgreementId = q.vipps_agreement_id;
+  if (q.attention === 'any') filter['view.attentionCode'] = { $nin: [null, ''] };
+  else if (q.attention === 'none') filter['view.attentionCode'] = { $in: [null, ''] };
+  else if (q.attention) filter['view.attentionCode'] = q.attention;
+  const created: Record<string, Date> = {};
+  if (q.from) created.$gte = instantBound(q.from, 'from');
+  if (q.to) created.$lt = instantBound(q.to, 'to');
+  if (q.from || q.to) filter.createdAt = created;
+  if (q.cursor) filter.sessionId = { $lt: q.cursor };
+  return { filter, limit: q.limit };
+}
 
 const RefundBody = z.object({
   amount: PositiveAmountString.optional(),
   request_id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'request_id: 1-40 letters, digits, _ or -'),
   reason: z.string().max(200).default('ops refund'),
-});
-
-const SearchQuery = z.object({
-  state: z.string().max(40).optional(),
-  parking_id: IdText.optional(),
-  plate: z.string().max(20).optional(),
-  // `any`: every session that needs a person; or one reason (amount_mismatch, payment_unresolved, ...).
-  attention: z.string().regex(/^[a-z_]{1,60}$/, 'attention: any, or a reason like amount_mismatch').optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 const RevokeBody = z.object({
@@ -41,33 +57,63 @@ const AuditQuery = z.object({ target: z.string().max(120).optional(), actor: z.s
 export function opsRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { temporal, config } = deps;
-  r.use('/api/ops', requireOps);
+  r.use('/api/ops', requireOps, requireJsonBody);
 
   r.get('/api/ops/sessions', async (req, res) => {
-    const q = SearchQuery.safeParse(req.query);
-    if (!q.success) throw badRequest('invalid query', zodDetails(q.error));
-    const filter: Record<string, unknown> = {};
-    if (q.data.state) filter.state = q.data.state;
-    if (q.data.parking_id) filter.parkingId = q.data.parking_id;
-    if (q.data.plate) filter.plate = q.data.plate.toUpperCase();
-    if (q.data.attention) filter['view.attentionCode'] = q.data.attention === 'any' ? { $nin: [null, ''] } : q.data.attention;
+    const q = OpsSessionQuery.safeParse(req.query);
+    if (!q.success) throw invalidQuery(q.error);
+    const { filter, limit } = sessionFilter(q.data);
     // Rows without a view are ids allocated for a workflow that has not projected yet (or never started).
-    const rows = await SessionModel.find({ ...filter, view: { $ne: null } }).sort({ sessionId: -1 }).limit(q.data.limit).lean();
-    res.json({ sessions: rows.map((row) => row.view as SessionView) });
+    const rows = await SessionModel.find({ ...filter, view: { $ne: null } }).sort({ sessionId: -1 }).limit(limit + 1).lean();
+    const page = rows.slice(0, limit);
+    res.json({
+      sessions: page.map((row) => ({ ...(row.view as SessionView), vippsAgreementId: row.vippsAgreementId ?? null })),
+      next_cursor: rows.length > limit ? String(page[page.length - 1]!.sessionId) : null,
+    });
   });
 
   r.get('/api/ops/sessions/:id', async (req, res) => {
-    res.json({ session: await loadSession(temporal, parseSessionId(String(req.params.id))) });
+    const id = parseSessionId(String(req.params.id));
+    const view = await withBillingOutcome(await loadSession(temporal, id));
+    const row = await SessionModel.findOne({ sessionId: id }, { vippsAgreementId: 1 }).lean();
+    res.json({ session: { ...view, vippsAgreementId: row?.vippsAgreementId ?? null } });
+  });
+
+  r.get('/api/ops/vipps/agreements', async (req, res) => {
+    const q = OpsAgreementQuery.safeParse(req.query);
+    if (!q.success) throw invalidQuery(q.error);
+    const filter: Record<string, unknown> = {};
+    if (q.data.status) filter.status = q.data.status;
+    if (q.data.driver_id) filter.driverId = q.data.driver_id;
+    if (q.data.cursor) filter.agreementId = { $lt: q.data.cursor };
+    const rows = await AgreementModel.find(filter).sort({ agreementId: -1 }).limit(q.data.limit + 1).lean();
+    const page = rows.slice(0, q.data.limit);
+    res.json({
+      agreements: page.map((a) => ({
+        agreement_id: a.agreementId,
+        driver_id: a.driverId,
+        status: a.status,
+        currency: a.currency,
+        suggested_max_amount_minor: a.suggestedMaxAmountMinor,
+        max_amount_minor: a.maxAmountMinor ?? null,
+        created_at: a.createdAt ?? null,
+        updated_at: a.updatedAt ?? null,
+      })),
+      next_cursor: rows.length > q.data.limit ? page[page.length - 1]!.agreementId : null,
+    });
   });
 
   r.post('/api/ops/sessions/:id/cancel', async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    await loadSession(temporal, id);
-    const reason = typeof req.body?.reason === 'string' ? req.body.reason.slice(0, 200) : 'cancelled by ops';
-    const session = await audited(req, 'session_cancel', `session:${id}`, { reason }, () =>
-      // The person's name also goes into the workflow's history with the reason.
-      sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: `${reason} (by ${req.opsUser})` }] }),
-    );
+    const view = await loadSession(temporal, id);
+    const given = typeof req.body?.reason === 'string' && req.body.reason.trim() ? req.body.reason.trim().slice(0, 200) : null;
+    // The workflow writes "cancelled by ops: <reason>": the reason is the person's words and name, never "cancelled by ops" again.
+    const reason = given ? `${given} (${req.opsUser})` : `requested by ${req.opsUser}`;
+    // Refused inside the audited action: a refused attempt is on the audit trail too.
+    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, () => {
+      refuseIfTerminal(view, 'cancel');
+      return sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] });
+    });
     res.json({ session });
   });
 
@@ -75,11 +121,12 @@ export function opsRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const endTime = req.body?.end_time === undefined ? new Date().toISOString() : z.iso.datetime({ offset: true }).safeParse(req.body.end_time);
     if (typeof endTime !== 'string' && !endTime.success) throw badRequest('end_time must be an ISO 8601 date-time');
-    await loadSession(temporal, id);
+    const view = await loadSession(temporal, id);
     const at = typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString();
-    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () =>
-      sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] }),
-    );
+    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () => {
+      refuseIfTerminal(view, 'stop');
+      return sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] });
+    });
     res.status(202).json({ status: 'manual_stop_requested', session });
   });
 

@@ -2,18 +2,33 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { dailyReconciliation } from '../../../workflows/daily-reconciliation';
-import { LedgerModel, SessionModel } from '../../db/models';
+import { LedgerModel, ParkingModel, SessionModel } from '../../db/models';
+import { localDay } from '../../domain/calendar';
 import { renderReportCsv } from '../../domain/report-csv';
-import { buildDailyReport, isCalendarDay, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
+import { buildDailyReport, isCalendarDay, type DailyReport, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
+import { renderReportHtml } from '../../domain/report-html';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { IdText } from '../schemas/ids';
 
 /** Ops reports: reads of the ledger and session read models only; the arithmetic is src/domain/report.ts. */
 
-const dailyQuery = z.object({
-  date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
+const dailyQuery = z.strictObject({
+  // Without a date: today, in the time zone of `parking_id` (or of the first parking).
+  date: z.string().refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }).optional(),
+  parking_id: IdText.optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
+
+/** Today where the parking is: a report asked for in the evening in Bucharest is about Bucharest's day. */
+async function defaultDay(parkingId: number | undefined): Promise<string> {
+  const parking = parkingId
+    ? await ParkingModel.findOne({ id: parkingId }, { timeZone: 1 }).lean()
+    : await ParkingModel.findOne({}, { timeZone: 1 }).sort({ id: 1 }).lean();
+  if (parkingId && !parking) throw notFound(`parking ${parkingId} not found`);
+  return localDay(Date.now(), parking?.timeZone ?? 'UTC');
+}
 
 const reconciliationRun = z.object({
   date: z.string({ error: 'is required (yyyy-mm-dd)' }).refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }),
@@ -40,41 +55,54 @@ function paidVia(view: unknown): ReportSessionRow['paidVia'] {
   return v === 'card' || v === 'vipps' || v === 'free' ? v : null;
 }
 
+/** One day's report: reads of the ledger and session read models, the provider's records, then pure arithmetic. */
+async function dailyReport(deps: ApiDeps, date: string): Promise<DailyReport> {
+  const start = new Date(`${date}T00:00:00Z`);
+  const end = new Date(start.getTime() + 86_400_000);
+  const dayLedger = (await LedgerModel.find({ day: date }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow);
+  // Sessions touched today: their read model changed today, or today's ledger mentions them.
+  const ledgerSessionIds = [...new Set(dayLedger.map((r) => r.sessionId).filter((id): id is string => id !== null && /^\d+$/.test(id)).map(Number))];
+  const sessionDocs = await SessionModel.find(
+    { $or: [{ updatedAt: { $gte: start, $lt: end } }, { sessionId: { $in: ledgerSessionIds } }] },
+    { sessionId: 1, state: 1, paymentStatus: 1, amountGross: 1, currency: 1, view: 1 },
+  ).lean();
+  const sessions: ReportSessionRow[] = sessionDocs.map((s) => ({
+    sessionId: s.sessionId,
+    state: s.state,
+    paymentStatus: s.paymentStatus ?? 'none',
+    amountGross: s.amountGross ?? null,
+    currency: s.currency ?? null,
+    paidVia: paidVia(s.view),
+  }));
+  // Every ledger row of those sessions, whatever its day: a capture just before midnight still counts.
+  const sessionLedger = sessions.length
+    ? (await LedgerModel.find({ sessionId: { $in: sessions.map((s) => String(s.sessionId)) } }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow)
+    : [];
+
+  const provider = await reconcileProviderDay(date, deps.cardProviders);
+  return buildDailyReport(date, dayLedger, sessions, sessionLedger, { ordersChecked: provider.ordersChecked, issues: provider.issues });
+}
+
 export function reportRoutes(deps: ApiDeps): Router {
   const router = Router();
 
   router.get('/api/ops/reports/daily', requireOps, async (req, res) => {
-    const { date, format } = dailyQuery.parse(req.query); // ZodError → 400 with the field
-    const start = new Date(`${date}T00:00:00Z`);
-    const end = new Date(start.getTime() + 86_400_000);
-
-    const dayLedger = (await LedgerModel.find({ day: date }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow);
-    // Sessions touched today: their read model changed today, or today's ledger mentions them.
-    const ledgerSessionIds = [...new Set(dayLedger.map((r) => r.sessionId).filter((id): id is string => id !== null && /^\d+$/.test(id)).map(Number))];
-    const sessionDocs = await SessionModel.find(
-      { $or: [{ updatedAt: { $gte: start, $lt: end } }, { sessionId: { $in: ledgerSessionIds } }] },
-      { sessionId: 1, state: 1, paymentStatus: 1, amountGross: 1, currency: 1, view: 1 },
-    ).lean();
-    const sessions: ReportSessionRow[] = sessionDocs.map((s) => ({
-      sessionId: s.sessionId,
-      state: s.state,
-      paymentStatus: s.paymentStatus ?? 'none',
-      amountGross: s.amountGross ?? null,
-      currency: s.currency ?? null,
-      paidVia: paidVia(s.view),
-    }));
-    // Every ledger row of those sessions, whatever its day: a capture just before midnight still counts.
-    const sessionLedger = sessions.length
-      ? (await LedgerModel.find({ sessionId: { $in: sessions.map((s) => String(s.sessionId)) } }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow)
-      : [];
-
-    const provider = await reconcileProviderDay(date, deps.cardProviders);
-    const report = buildDailyReport(date, dayLedger, sessions, sessionLedger, { ordersChecked: provider.ordersChecked, issues: provider.issues });
+    const q = dailyQuery.parse(req.query); // ZodError → 400 with the field
+    const { format } = q;
+    const date = q.date ?? (await defaultDay(q.parking_id));
+    const report = await dailyReport(deps, date);
     if (format === 'csv') {
       res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="report-${date}.csv"`).send(renderReportCsv(report));
       return;
     }
     res.json(report);
+  });
+
+  // The same day for a person: a table and a small chart per source and provider (src/domain/report-html.ts).
+  router.get('/ops/report', requireOps, async (req, res) => {
+    const q = dailyQuery.parse(req.query);
+    const date = q.date ?? (await defaultDay(q.parking_id));
+    res.type('html').send(renderReportHtml(await dailyReport(deps, date)));
   });
 
   // On demand: the nightly reconciliation for one day, now, with its escalations (late captures, Attention).

@@ -21,6 +21,8 @@ const sessionSchema = new Schema(
      * moment the app holds its smart key (the view arrives later, from the workflow's projection).
      */
     entranceAccessCommand: { type: String, default: null },
+    /** The Vipps agreement billing this session (written when its usage is handed to daily billing). */
+    vippsAgreementId: { type: String, default: null },
     /** The full SessionView as last published. */
     view: { type: Schema.Types.Mixed, default: null },
   },
@@ -28,5 +30,6 @@ const sessionSchema = new Schema(
 );
 sessionSchema.index({ driverId: 1, sessionId: -1 });
 sessionSchema.index({ entranceAccessCommand: 1 }, { sparse: true });
+sessionSchema.index({ vippsAgreementId: 1 }, { sparse: true });
 
 export const SessionModel = model('Session', sessionSchema);

@@ -1,10 +1,11 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { money, type MoneyInput } from '../../domain/money';
 import { splitGross } from '../../domain/vat';
 import { safeEqual } from '../../security/constant-time';
 import type { SandboxContext } from '../sandbox-context';
+import type { SandboxPersistence } from '../sandbox-persistence';
 import { SandboxFaults } from '../sandbox-faults';
 import { deliverWithRetries } from '../sandbox-delivery';
 import { AUTOPAY_ERROR_STATUS, autopayErrorBody, errorIdForStatus, isAutopayErrorId, type AutopayErrorId } from './errors';
@@ -46,7 +47,17 @@ export interface AutopaySandboxOptions {
   /** Audience the token endpoint requires (Autopay's API). */
   audience?: string;
   tokenTtlSeconds?: number;
+  /** Keeps parkings, deliveries and issued tokens across restarts (src/providers/sandbox-persistence.ts). */
+  persistence?: SandboxPersistence;
 }
+
+/** What the Autopay sandbox saves: written by this file only, read back with a shape check. */
+const AutopaySaved = z.object({
+  tokens: z.array(z.tuple([z.string(), z.object({ operatorId: z.string(), expiresAt: z.number() })])),
+  parkings: z.array(z.looseObject({ parking_id: z.string(), status: z.string() })),
+  deliveries: z.array(z.looseObject({ id: z.string(), outcome: z.string() })),
+  tokenRequests: z.object({ total: z.number(), issued: z.number(), by_operator: z.record(z.string(), z.number()) }),
+});
 
 export type SandboxParkingStatus = 'ongoing' | 'ended' | 'cancelled';
 
@@ -143,6 +154,15 @@ export function createAutopaySandbox(ctx: SandboxContext, opts: AutopaySandboxOp
   const parkings = new Map<string, SandboxParking>();
   const deliveries: CallbackDelivery[] = [];
   const tokenRequests = { total: 0, issued: 0, by_operator: {} as Record<string, number> };
+  const saved = opts.persistence?.restore('autopay', AutopaySaved);
+  if (saved) {
+    for (const [token, entry] of saved.tokens) tokens.set(token, entry);
+    for (const p of saved.parkings as unknown as SandboxParking[]) parkings.set(p.parking_id, p);
+    // A delivery cut off by the restart is not resumed: it shows as given up.
+    deliveries.push(...(saved.deliveries as unknown as CallbackDelivery[]).map((d) => (d.outcome === 'pending' ? { ...d, outcome: 'gave_up' as const } : d)));
+    Object.assign(tokenRequests, saved.tokenRequests);
+  }
+  opts.persistence?.track('autopay', () => ({ tokens: [...tokens.entries()], parkings: [...parkings.values()], deliveries, tokenRequests }));
   const faults: Fault[] = [];
   const inFlight = new Set<Promise<void>>();
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();

@@ -1,8 +1,10 @@
 import { randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
 import { splitGross } from '../../domain/vat';
 import { deliverWithRetries } from '../sandbox-delivery';
 import type { SandboxContext } from '../sandbox-context';
+import type { SandboxPersistence } from '../sandbox-persistence';
 import { SandboxFaults } from '../sandbox-faults';
 import { easyParkBasicAuthHeader } from './inbound';
 import { EASYPARK_SAMPLE_TRANSACTION } from './wire';
@@ -21,7 +23,11 @@ export interface EasyParkSandboxOptions {
   /** Stands in for EasyPark's hourly retry. */
   retryMs?: number;
   maxAttempts?: number;
+  /** Keeps sent webhooks across restarts (src/providers/sandbox-persistence.ts). */
+  persistence?: SandboxPersistence;
 }
+
+const EasyParkSaved = z.object({ deliveries: z.array(z.looseObject({ id: z.number(), outcome: z.string() })) });
 
 export interface WebhookAttempt {
   at: string;
@@ -83,6 +89,10 @@ export function createEasyParkSandbox(ctx: SandboxContext, opts: EasyParkSandbox
   const maxAttempts = opts.maxAttempts ?? 5;
   const authorization = easyParkBasicAuthHeader(opts);
   const deliveries: WebhookDelivery[] = [];
+  const saved = opts.persistence?.restore('easypark', EasyParkSaved);
+  // A delivery cut off by the restart is not resumed: it shows as given up.
+  deliveries.push(...((saved?.deliveries ?? []) as unknown as WebhookDelivery[]).map((d) => (d.outcome === 'pending' ? { ...d, outcome: 'gave_up' as const } : d)));
+  opts.persistence?.track('easypark', () => ({ deliveries }));
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
   // EasyPark calls us; we call nothing of EasyPark's, so only dropCallbacks has an effect here.

@@ -6,10 +6,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { formatMoney, layoutPage } from '../../api/pages-layout';
+import { z } from 'zod';
 import { money, toAmountString } from '../../domain/money';
 import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
 import type { SandboxContext } from '../sandbox-context';
+import type { SandboxPersistence } from '../sandbox-persistence';
 import { browserDonePage, SandboxFaults } from '../sandbox-faults';
 import { EpxOrderEventSchema, EpxPayOrderSchema } from './sandbox-controls';
 import {
@@ -35,7 +37,16 @@ export const EPX_SANDBOX_DEFAULTS = {
 export interface EpxSandboxOptions extends Partial<EpxMerchant> {
   epiKey?: string;
   now?: () => Date;
+  /** Keeps transactions and records across restarts (src/providers/sandbox-persistence.ts). */
+  persistence?: SandboxPersistence;
 }
+
+/** What the EPX sandbox saves: written by this file only, read back with a shape check. */
+const EpxSaved = z.object({
+  txns: z.array(z.looseObject({ tranNbr: z.string(), tac: z.string(), refunds: z.array(z.tuple([z.string(), z.looseObject({ kind: z.literal('refund') })])) })),
+  guids: z.array(z.tuple([z.string(), z.string()])),
+  records: z.array(z.looseObject({ kind: z.string() })),
+});
 
 export interface EpxChargeRecord {
   kind: 'charge';
@@ -240,6 +251,22 @@ export function createEpxSandbox(ctx: SandboxContext, opts: EpxSandboxOptions = 
   const byTac = new Map<string, Txn>();
   const byGuid = new Map<string, Txn>();
   const records: EpxSandboxRecord[] = [];
+  const saved = opts.persistence?.restore('epx', EpxSaved);
+  for (const t of saved?.txns ?? []) {
+    const txn = { ...t, refunds: new Map(t.refunds) } as unknown as Txn;
+    byTranNbr.set(txn.tranNbr, txn);
+    byTac.set(txn.tac, txn);
+  }
+  for (const [guid, tranNbr] of saved?.guids ?? []) {
+    const txn = byTranNbr.get(tranNbr);
+    if (txn) byGuid.set(guid, txn);
+  }
+  records.push(...((saved?.records ?? []) as unknown as EpxSandboxRecord[]));
+  opts.persistence?.track('epx', () => ({
+    txns: [...byTranNbr.values()].map((t) => ({ ...t, refunds: [...t.refunds.entries()] })),
+    guids: [...byGuid.entries()].map(([guid, t]) => [guid, t.tranNbr]),
+    records,
+  }));
 
   const raw = express.raw({ type: () => true, limit: '100kb' });
   const form = express.urlencoded({ extended: false, limit: '10kb' });

@@ -2,17 +2,20 @@
  * Offline NETOPIA: the v2 JSON endpoints our client calls (same auth, same shapes), a hosted card page, and IPNs
  * signed the way NETOPIA signs them. The first IPN try goes before the browser is sent back; an undelivered IPN is
  * re-sent in the background on a real schedule (minutes to hours, compressible for tests). Test controls
- * (sandbox-faults.ts, /_orders/...) inject faults and provider-side events. State is in memory.
+ * (sandbox-faults.ts, /_orders/...) inject faults and provider-side events. State is in memory, and saved to
+ * disk when the sandbox server is given a state directory (sandbox-persistence.ts).
  * Card numbers exist only inside one request: records, logs and pages hold maskPan() forms; CVVs are never kept.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { formatMoney, layoutPage } from '../../api/pages-layout';
+import { z } from 'zod';
 import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../domain/money';
 import { safeEqual } from '../../security/constant-time';
 import { maskPan } from '../card-mask';
 import { httpRequest } from '../http';
 import type { SandboxContext } from '../sandbox-context';
+import type { SandboxPersistence } from '../sandbox-persistence';
 import { browserDonePage, SandboxFaults } from '../sandbox-faults';
 import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from './keys';
 import {
@@ -47,7 +50,16 @@ export interface NetopiaSandboxOptions {
   orderTtlMs?: number;
   keyPair?: NetopiaKeyPair;
   now?: () => Date;
+  /** Keeps orders, records and the IPN signing key across restarts (src/providers/sandbox-persistence.ts). */
+  persistence?: SandboxPersistence;
 }
+
+/** What the Netopia sandbox saves: written by this file only, read back with a shape check. */
+const NetopiaSaved = z.object({
+  keyPair: z.object({ publicKeyPem: z.string(), privateKeyPem: z.string() }),
+  orders: z.array(z.looseObject({ orderId: z.string(), ntpId: z.string(), refunds: z.array(z.tuple([z.string(), z.looseObject({ kind: z.literal('refund') })])) })),
+  records: z.array(z.looseObject({ kind: z.string() })),
+});
 
 export interface NetopiaChargeRecord {
   kind: 'charge';
@@ -269,7 +281,9 @@ function sendError(res: Response, status: number, code: string, message: string)
 export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOptions = {}): NetopiaSandbox {
   const apiKey = opts.apiKey ?? NETOPIA_SANDBOX_DEFAULTS.apiKey;
   const posSignature = opts.posSignature ?? NETOPIA_SANDBOX_DEFAULTS.posSignature;
-  const keys = opts.keyPair ?? generateNetopiaKeyPair();
+  const saved = opts.persistence?.restore('netopia', NetopiaSaved);
+  // The saved key first: the API caches the public key it verifies IPNs with.
+  const keys = opts.keyPair ?? saved?.keyPair ?? generateNetopiaKeyPair();
   const ipnSchedule = opts.ipnScheduleMs?.length ? opts.ipnScheduleMs : NETOPIA_IPN_SCHEDULE_MS;
   const ipnTimeScale = opts.ipnTimeScale ?? 1;
   const faults = new SandboxFaults('netopia', { log: ctx.log, refunds: true });
@@ -289,6 +303,17 @@ export function createNetopiaSandbox(ctx: SandboxContext, opts: NetopiaSandboxOp
   const byOrderId = new Map<string, Order>();
   const byNtpId = new Map<string, Order>();
   const records: NetopiaSandboxRecord[] = [];
+  for (const o of saved?.orders ?? []) {
+    const order = { ...o, refunds: new Map(o.refunds) } as unknown as Order;
+    byOrderId.set(order.orderId, order);
+    byNtpId.set(order.ntpId, order);
+  }
+  records.push(...((saved?.records ?? []) as unknown as NetopiaSandboxRecord[]));
+  opts.persistence?.track('netopia', () => ({
+    keyPair: keys,
+    orders: [...byOrderId.values()].map((o) => ({ ...o, refunds: [...o.refunds.entries()] })),
+    records,
+  }));
 
   // ctx is read at request time: tests learn the sandbox's address only after listen().
   const paymentUrl = (o: Order) => `${ctx.sandboxBaseUrl}/netopia/pay/${o.ntpId}`;

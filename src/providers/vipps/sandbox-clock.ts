@@ -27,6 +27,15 @@ export class SandboxClock {
     this.offsetMs += ms;
   }
 
+  /** How far sandbox time is ahead of real time (saved across restarts, so a demo's days stay where they were). */
+  get offset(): number {
+    return this.offsetMs;
+  }
+
+  restoreOffset(ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.offsetMs = ms;
+  }
+
   set(at: Date): void {
     if (Number.isNaN(at.getTime())) throw new RangeError('invalid date');
     this.offsetMs = at.getTime() - this.realNow();

@@ -124,6 +124,15 @@ export class IdempotencyStore {
     return this.replies.size;
   }
 
+  /** Stored replies, for saving across a restart (a key replayed after it still gets its first answer). */
+  entries(): Array<[string, { fingerprint: string; reply: Reply }]> {
+    return [...this.replies.entries()];
+  }
+
+  restore(entries: Array<[string, { fingerprint: string; reply: Reply }]>): void {
+    for (const [key, stored] of entries) this.replies.set(key, stored);
+  }
+
   /**
    * Handler for POST/PATCH/DELETE. 5xx are not stored (Vipps asks clients to retry those with the
    * same key); everything else, including 4xx, is bound to the key.

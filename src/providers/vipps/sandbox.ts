@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { SandboxContext } from '../sandbox-context';
+import type { SandboxPersistence } from '../sandbox-persistence';
 import { SandboxFaults } from '../sandbox-faults';
 import { safeEqual } from '../../security/constant-time';
 import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock } from './sandbox-clock';
@@ -59,7 +60,22 @@ export interface VippsSandboxOptions {
   webhookTimeoutMs?: number;
   /** How long a mutating endpoint waits for its webhooks' first attempt before answering. */
   webhookAwaitMs?: number;
+  /** Keeps agreements, charges, receipts, QR codes, webhooks, tokens and the clock across restarts. */
+  persistence?: SandboxPersistence;
 }
+
+/** What the Vipps sandbox saves: written by this file only, read back with a shape check. */
+const VippsSaved = z.object({
+  clockOffsetMs: z.number(),
+  agreements: z.array(z.looseObject({ id: z.string(), status: z.string() })),
+  charges: z.array(z.looseObject({ id: z.string(), agreementId: z.string(), status: z.string() })),
+  receipts: z.array(z.tuple([z.string(), z.looseObject({ id: z.string() })])),
+  qrs: z.array(z.tuple([z.string(), z.looseObject({ id: z.string() })])),
+  tokens: z.array(z.tuple([z.string(), z.number()])),
+  tokenRequests: z.number(),
+  idempotency: z.array(z.tuple([z.string(), z.object({ fingerprint: z.string(), reply: z.object({ status: z.number(), body: z.unknown().optional() }) })])),
+  webhookDeliveries: z.array(z.looseObject({ id: z.string(), state: z.string() })),
+});
 
 export interface VippsSandboxRecords {
   now: string;
@@ -158,6 +174,31 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
   const tokens = new Map<string, number>();
   let tokenRequests = 0;
   const tokenTtlSeconds = opts.tokenTtlSeconds ?? 3600;
+
+  const saved = opts.persistence?.restore('vipps', VippsSaved);
+  if (saved) {
+    clock.restoreOffset(saved.clockOffsetMs);
+    for (const a of saved.agreements as unknown as SandboxAgreement[]) state.agreements.set(a.id, a);
+    for (const c of saved.charges as unknown as SandboxCharge[]) state.charges.set(c.id, c);
+    for (const [id, r] of saved.receipts as unknown as Array<[string, SandboxReceipt]>) receipts.set(id, r);
+    for (const [id, q] of saved.qrs as unknown as Array<[string, SandboxQr]>) qrs.set(id, q);
+    for (const [token, expiresAt] of saved.tokens) tokens.set(token, expiresAt);
+    tokenRequests = saved.tokenRequests;
+    idem.restore(saved.idempotency as Array<[string, { fingerprint: string; reply: { status: number; body?: unknown } }]>);
+    // A webhook cut off by the restart is not resumed: it shows as failed (the product polls the charge anyway).
+    dispatcher.deliveries.push(...(saved.webhookDeliveries as unknown as WebhookDelivery[]).map((d) => (d.state === 'pending' ? { ...d, state: 'failed' as const } : d)));
+  }
+  opts.persistence?.track('vipps', () => ({
+    clockOffsetMs: clock.offset,
+    agreements: [...state.agreements.values()],
+    charges: [...state.charges.values()],
+    receipts: [...receipts.entries()],
+    qrs: [...qrs.entries()],
+    tokens: [...tokens.entries()],
+    tokenRequests,
+    idempotency: idem.entries(),
+    webhookDeliveries: dispatcher.deliveries,
+  }));
 
   const advance = async (by: ClockAdvance) => {
     clock.advance((by.days ?? 0) * DAY_MS + (by.hours ?? 0) * HOUR_MS + (by.minutes ?? 0) * MINUTE_MS);
