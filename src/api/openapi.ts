@@ -164,7 +164,7 @@ const ReceiptSchema: Schema = {
     exit_time: { type: ['string', 'null'], format: 'date-time' },
     duration_minutes: { type: ['integer', 'null'] },
     net: money,
-    vat_percent: { type: 'string', pattern: '^\d+(\.\d+)?$' },
+    vat_percent: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
     vat: money,
     gross: money,
     currency: { type: 'string' },
