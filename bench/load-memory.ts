@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../src/config';
+import { SANDBOX_DEFAULTS, type Config } from '../src/config';
 import { SessionModel } from '../src/db/models';
 import { findParking, toParkingSnapshot } from '../src/db/parking-snapshot';
 import { sessionWorkflowId } from '../src/temporal/ids';
@@ -57,7 +57,7 @@ export async function measureOpenSessions(config: Config, temporal: Client, targ
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [input],
-        typedSearchAttributes: sessionStartSearchAttributes(input),
+        typedSearchAttributes: sessionStartSearchAttributes(input, SANDBOX_DEFAULTS.PLATE_HASH_KEY),
       });
       opened += 1;
     });

@@ -269,7 +269,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     if (view.amount) wanted.push(['amount', view.amount.gross, { key: SA_AMOUNT, value: Number(view.amount.gross) }]);
     if (version === 1) {
       wanted.push(['session', sessionId, { key: SA_SESSION_ID, value: sessionId }], ['parking', parking.id, { key: SA_PARKING_ID, value: parking.id }]);
-      if (view.plate) wanted.push(['plate', view.plate, { key: SA_PLATE, value: view.plate }]);
+      // lean-v3 sessions get PlateHash with their start (the workflow has no key to hash with); older ones wrote Plate.
+      if (view.plate && !lean) wanted.push(['plate', view.plate, { key: SA_PLATE, value: view.plate }]);
     }
     const changed = wanted.filter(([name, value]) => published.get(name) !== value);
     for (const [name, value] of changed) published.set(name, value);

@@ -6,7 +6,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  */
 export const SA_SESSION_ID = defineSearchAttributeKey('ParkingSessionId', SearchAttributeType.INT);
 export const SA_PARKING_ID = defineSearchAttributeKey('ParkingId', SearchAttributeType.INT);
+/** Clear plates: only sessions started before PlateHash (settlement-v2 and older) have it; never written now. */
 export const SA_PLATE = defineSearchAttributeKey('Plate', SearchAttributeType.KEYWORD);
+/** The plate as a keyed hash (src/security/plate-hash.ts): `GET /api/ops/plate-hash?plate=` gives the UI filter. */
+export const SA_PLATE_HASH = defineSearchAttributeKey('PlateHash', SearchAttributeType.KEYWORD);
 export const SA_STATE = defineSearchAttributeKey('SessionState', SearchAttributeType.KEYWORD);
 export const SA_PAYMENT_STATUS = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
 /** Why a person must look at this workflow (amount_mismatch, refund_refused, payment_unresolved, ...); "" when not. */
@@ -19,6 +22,7 @@ export const SEARCH_ATTRIBUTE_FLAGS: Record<string, 'Int' | 'Keyword' | 'Double'
   ParkingSessionId: 'Int',
   ParkingId: 'Int',
   Plate: 'Keyword',
+  PlateHash: 'Keyword',
   SessionState: 'Keyword',
   PaymentStatus: 'Keyword',
   AmountGross: 'Double',

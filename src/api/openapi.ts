@@ -5,6 +5,9 @@ import { OrderIdParam, RefundDecisionBody } from './routes/ops-order-refunds';
 import { PositiveAmountString } from './schemas/amount';
 import { OpsAgreementQuery, OpsSessionQuery } from './routes/ops.schemas';
 import { PAYMENT_STATUSES, SESSION_STATES } from '../domain/session';
+import { FleetBody, GateBody, OperatorBody, ParkingBody } from '../reference-data/schemas';
+import { ActionBody, QueueQuery, RetryBody } from './routes/ops-attention';
+import { PlateHashQuery } from './routes/ops.schemas';
 
 /**
  * The API description served at /openapi.json: every route, provider callbacks and pages included, with its
@@ -57,6 +60,13 @@ const linkErrors = {
   '401': error('no signature (a, exp, sig) and no Bearer token'),
   '403': error('invalid_signature or link_expired'),
   '429': error('rate_limited (Retry-After)'),
+};
+const gateIdParam = { name: 'gateId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+const slugParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+const CodecPayloads: Schema = {
+  type: 'object',
+  required: ['payloads'],
+  properties: { payloads: { type: 'array', items: { type: 'object', properties: { metadata: { type: 'object', additionalProperties: { type: 'string' } }, data: { type: 'string' } } } } },
 };
 const driver = [{ driverBearer: [] }];
 const ops = [{ opsBearer: [] }];
@@ -344,6 +354,52 @@ function buildDocument(publicBaseUrl: string) {
         },
       },
       '/vipps/agreements': { get: { summary: 'Agreement page linked from the Vipps app', responses: { '200': html('page') } } },
+      '/api/ops/attention': {
+        get: {
+          summary: 'The ops queue: sessions that need a person, newest first, each with its actions',
+          security: ops,
+          parameters: queryParams(QueueQuery),
+          responses: { '200': json('one page; next_before_id is null on the last page', { type: 'object', required: ['items', 'next_before_id'], properties: { items: { type: 'array' }, next_before_id: nullable('integer') } }), ...common },
+        },
+      },
+      '/api/ops/sessions/{id}/attention/resolve': {
+        post: { summary: 'Resolve the attention with a note (history, ledger, audit)', security: ops, parameters: idParam, requestBody: jsonBody(fromZod(ActionBody)), responses: { '200': json('resolved'), '409': error('no_attention'), ...common } },
+      },
+      '/api/ops/sessions/{id}/attention/retry': {
+        post: { summary: 'Ask the provider about unsettled attempts now', security: ops, parameters: idParam, requestBody: { required: false, content: { 'application/json': { schema: fromZod(RetryBody) } } }, responses: { '202': json('retry requested'), '409': error('no_attention'), ...common } },
+      },
+      '/api/ops/plate-hash': {
+        get: { summary: "A plate's keyed hash and the Temporal UI filter that finds its sessions", security: ops, parameters: queryParams(PlateHashQuery), responses: { '200': json('plate_hash and temporal_ui_query'), ...common } },
+      },
+      '/api/ops/parkings': {
+        get: { summary: 'Parkings in id order (cursor: after_id)', security: ops, parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } }, { name: 'after_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } }], responses: { '200': json('parkings and next_after_id'), ...common } },
+      },
+      '/api/ops/parkings/{id}': {
+        get: { summary: 'One parking with its tariff versions and access points', security: ops, parameters: idParam, responses: { '200': json('parking'), ...common } },
+        put: { summary: 'Create or update a parking; a tariff change is a new version', security: ops, parameters: idParam, requestBody: jsonBody(fromZod(ParkingBody)), responses: { '200': json('updated'), '201': json('created'), '409': error('area_taken'), ...common } },
+      },
+      '/api/ops/parkings/{id}/gates/{gateId}': {
+        put: { summary: "Install or re-key a gate; its X-API-Key is shown once", security: ops, parameters: [...idParam, gateIdParam], requestBody: jsonBody(fromZod(GateBody)), responses: { '201': json('gate with api_key'), '409': error('mac_taken or gate_elsewhere'), ...common } },
+        delete: { summary: 'Retire a gate: its key stops working', security: ops, parameters: [...idParam, gateIdParam], responses: { '204': { description: 'retired' }, ...common } },
+      },
+      '/api/ops/operators': {
+        get: { summary: 'Autopay operators with their areas (secrets are write-only)', security: ops, responses: { '200': json('operators'), ...common } },
+      },
+      '/api/ops/operators/{id}': {
+        put: { summary: "Create or update an Autopay operator's callback credentials", security: ops, parameters: [slugParam], requestBody: jsonBody(fromZod(OperatorBody)), responses: { '200': json('updated'), '201': json('created'), ...common } },
+      },
+      '/api/ops/fleets': {
+        get: { summary: 'EasyPark fleets (passwords are write-only)', security: ops, responses: { '200': json('fleets'), ...common } },
+      },
+      '/api/ops/fleets/{id}': {
+        put: { summary: "Create or update an EasyPark fleet's credentials", security: ops, parameters: [slugParam], requestBody: jsonBody(fromZod(FleetBody)), responses: { '200': json('updated'), '201': json('created'), '409': error('username_taken'), ...common } },
+      },
+      '/codec/decode': {
+        post: { summary: 'Codec server (Temporal UI protocol): decrypt payloads for ops', security: ops, requestBody: jsonBody(CodecPayloads), responses: { '200': json('payloads', CodecPayloads), ...common } },
+      },
+      '/codec/encode': {
+        post: { summary: 'Codec server (Temporal UI protocol): encrypt payloads', security: ops, requestBody: jsonBody(CodecPayloads), responses: { '200': json('payloads', CodecPayloads), ...common } },
+      },
       '/api/ops/sessions': {
         get: {
           summary: 'Find sessions: every filter validated (400 invalid_query on an unknown value or parameter), cursor pagination',

@@ -1,13 +1,14 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ParkingSessionInput } from '../../workflows/messages';
-import { SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from '../../workflows/search-attributes';
+import { plateHash } from '../security/plate-hash';
+import { SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE_HASH, SA_SESSION_ID, SA_STATE } from '../../workflows/search-attributes';
 
 /**
  * The search attributes a session has from its first moment, given with the workflow start (`typedSearchAttributes`)
  * so the workflow need not upsert them itself (one history event less per session). A lean-v3 workflow reads what
  * it was given and upserts only what differs; without them it upserts everything, as before.
  */
-export function sessionStartSearchAttributes(input: Pick<ParkingSessionInput, 'sessionId' | 'parking' | 'anpr'>): SearchAttributePair[] {
+export function sessionStartSearchAttributes(input: Pick<ParkingSessionInput, 'sessionId' | 'parking' | 'anpr'>, plateHashKey: string): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [
     { key: SA_STATE, value: 'entering' },
     { key: SA_PAYMENT_STATUS, value: 'none' },
@@ -15,6 +16,7 @@ export function sessionStartSearchAttributes(input: Pick<ParkingSessionInput, 's
     { key: SA_SESSION_ID, value: input.sessionId },
     { key: SA_PARKING_ID, value: input.parking.id },
   ];
-  if (input.anpr?.vehicleReg) pairs.push({ key: SA_PLATE, value: input.anpr.vehicleReg });
+  // Never the plate itself: search attributes are stored in clear (payloads are encrypted).
+  if (input.anpr?.vehicleReg) pairs.push({ key: SA_PLATE_HASH, value: plateHash(plateHashKey, input.anpr.vehicleReg) });
   return pairs;
 }

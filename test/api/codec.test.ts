@@ -2,7 +2,7 @@
  * Temporal holds ciphertext: every payload of a session's history is encrypted with the configured key, and the
  * codec server lets ops (and the Temporal UI, from its origin) read it back in clear.
  */
-import type { temporal as proto } from '@temporalio/proto';
+import { temporal as protoValues, type temporal as proto } from '@temporalio/proto';
 import { ENCRYPTED_ENCODING } from '../../src/codec/aes-gcm-codec';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { DRIVER_TOKEN } from '../helpers/card-flow';
@@ -101,4 +101,35 @@ test('the codec server: ops auth, CORS only for the UI origin, clear errors', as
   const undecodable = await http('POST', `${s.api}/codec/decode`, { token: s.config.OPS_API_TOKEN, body: { payloads: [forged] } });
   expect(undecodable.status).toBe(422);
   expect(undecodable.body.error.code).toBe('undecodable_payload');
+});
+
+test("a camera session's plate is nowhere in clear in its history: search attributes hold a keyed hash ops can filter by", async () => {
+  const plate = 'PH4242';
+  await http('POST', `${s.sandboxUrl}/autopay/_camera/enter`, { body: { area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR', offset_minutes: -30 } });
+  const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, {
+    token: DRIVER_TOKEN,
+    body: { parking_session: { parking_area_code: 'area1', vehicle_reg: plate, plate_issuer: 'NOR' } },
+  });
+  expect(start.status).toBe(201);
+  const workflowId = sessionWorkflowId(start.body.parking_session.id);
+  const history = await s.temporal.workflowService.getWorkflowExecutionHistory({ namespace: s.config.TEMPORAL_NAMESPACE, execution: { workflowId } });
+  // Every byte Temporal keeps of this history, search attributes and markers included, as the server stores it.
+  const raw = Buffer.from(protoValues.api.history.v1.History.encode(history.history ?? {}).finish()).toString('latin1');
+  expect(raw).not.toContain(plate);
+  expect(raw).not.toContain('4791234567');
+
+  const hash = await http('GET', `${s.api}/api/ops/plate-hash?plate=ph-4242`, { token: s.config.OPS_API_TOKEN });
+  expect(hash.status).toBe(200);
+  expect(hash.body.plate_hash).toMatch(/^[0-9a-f]{32}$/);
+  expect(raw).toContain(hash.body.plate_hash);
+  const found = await eventually(
+    async () => {
+      const ids: string[] = [];
+      for await (const w of s.temporal.workflow.list({ query: hash.body.temporal_ui_query })) ids.push(w.workflowId);
+      return ids;
+    },
+    (ids) => ids.includes(workflowId),
+  );
+  expect(found).toEqual([workflowId]);
+  expect((await http('GET', `${s.api}/api/ops/plate-hash?plate=${encodeURIComponent('<script>')}`, { token: s.config.OPS_API_TOKEN })).status).toBe(400);
 });

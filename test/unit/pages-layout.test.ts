@@ -75,7 +75,7 @@ test('the receipt: the captured attempt, the priced stay, the deep link; the tab
 });
 
 test('no receipt before the money is settled; billed to Vipps is settled', () => {
-  expect(receiptRefusal(view({ state: 'exiting', paymentStatus: 'declined' }))).toMatch(/not paid \(state: exiting, payment_status: failed\)/);
+  expect(receiptRefusal(view({ state: 'exiting', paymentStatus: 'declined' }))).toMatch(/not paid \(state: exiting, payment_status: declined\)/);
   expect(receiptRefusal(view({ state: 'active', paymentStatus: 'none', amount: null }))).toMatch(/no price yet/);
   expect(receiptRefusal(view({ paymentStatus: 'billed', paidVia: 'vipps', attempts: [] }))).toBeNull();
   expect(buildReceipt(view({ paymentStatus: 'billed', paidVia: 'vipps', attempts: [] }), parking, 'x://').provider).toBe('vipps');

@@ -1,3 +1,4 @@
+import { SANDBOX_DEFAULTS } from '../../src/config';
 import { SessionModel } from '../../src/db/models';
 import { endOfLocalDay } from '../../src/domain/calendar';
 import { LedgerModel } from '../../src/db/models';
@@ -156,7 +157,7 @@ test('a card-paid barrier session stays lean: at most 60 history events and 4 ac
     workflowId: sessionWorkflowId(9010),
     taskQueue: w.taskQueue,
     args: [input(9010)],
-    typedSearchAttributes: sessionStartSearchAttributes(input(9010)),
+    typedSearchAttributes: sessionStartSearchAttributes(input(9010), SANDBOX_DEFAULTS.PLATE_HASH_KEY),
   });
   await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
   // No queries in between: the time-skipping server answers a query with a workflow task of its own.

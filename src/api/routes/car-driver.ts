@@ -131,7 +131,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }),
+        typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }, config.PLATE_HASH_KEY),
       });
     } catch (err) {
       await abandonAllocation(sessionId);

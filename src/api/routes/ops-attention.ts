@@ -12,7 +12,7 @@ import { ApiError, badRequest, zodDetails } from '../errors';
 import { IdText } from '../schemas/ids';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
 
-const QueueQuery = z
+export const QueueQuery = z
   .object({
     reason: z.string().regex(/^[a-z_]{1,60}$/, 'reason: an attention code like amount_mismatch').optional(),
     parking_id: IdText.optional(),
@@ -21,8 +21,8 @@ const QueueQuery = z
     before_id: IdText.optional(),
   })
   .strict();
-const ActionBody = z.object({ note: z.string().trim().min(3, 'note: say what you decided and why').max(500) }).strict();
-const RetryBody = z.object({ note: z.string().trim().max(500).default('retry settlement now') }).strict();
+export const ActionBody = z.object({ note: z.string().trim().min(3, 'note: say what you decided and why').max(500) }).strict();
+export const RetryBody = z.object({ note: z.string().trim().max(500).default('retry settlement now') }).strict();
 
 const UNSETTLED = new Set(['started']);
 const unsettled = (v: SessionView) => v.attempts.filter((a) => UNSETTLED.has(a.status)).length;

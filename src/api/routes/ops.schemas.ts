@@ -42,3 +42,8 @@ export function instantBound(value: string, edge: 'from' | 'to'): Date {
   }
   return new Date(value);
 }
+
+/** GET /api/ops/plate-hash: the plate whose keyed hash (PlateHash search attribute) ops want to filter by. */
+export const PlateHashQuery = z.strictObject({
+  plate: z.string().regex(/^[A-Za-z0-9 .-]{1,20}$/, 'plate: 1-20 letters, digits, spaces, dots or dashes'),
+});

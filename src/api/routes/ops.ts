@@ -13,7 +13,8 @@ import { answerRefund, priorRefundRequest, runRefund } from '../refunds';
 import { PositiveAmountString } from '../schemas/amount';
 import { loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { refuseIfTerminal } from '../terminal';
-import { instantBound, OpsAgreementQuery, OpsSessionQuery } from './ops.schemas';
+import { instantBound, OpsAgreementQuery, OpsSessionQuery, PlateHashQuery } from './ops.schemas';
+import { plateHash } from '../../security/plate-hash';
 
 const invalidQuery = (err: z.ZodError) => new ApiError(400, 'invalid_query', `invalid query: ${err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`, zodDetails(err));
 
@@ -70,6 +71,14 @@ export function opsRoutes(deps: ApiDeps): Router {
       sessions: page.map((row) => ({ ...(row.view as SessionView), vippsAgreementId: row.vippsAgreementId ?? null })),
       next_cursor: rows.length > limit ? String(page[page.length - 1]!.sessionId) : null,
     });
+  });
+
+  // Temporal's search attributes hold plates only as a keyed hash: this gives ops the hash and the UI filter.
+  r.get('/api/ops/plate-hash', (req, res) => {
+    const q = PlateHashQuery.safeParse(req.query);
+    if (!q.success) throw badRequest('invalid query', zodDetails(q.error));
+    const hash = plateHash(deps.config.PLATE_HASH_KEY, q.data.plate);
+    res.json({ plate_hash: hash, temporal_ui_query: `PlateHash = "${hash}"` });
   });
 
   r.get('/api/ops/sessions/:id', async (req, res) => {
