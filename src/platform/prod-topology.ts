@@ -26,6 +26,11 @@ export const PG_USER = 'temporal';
 export const PG_PASSWORD = 'temporal';
 /** The database FerretDB keeps the product's collections in (as PostgreSQL schemas per MongoDB database). */
 export const FERRETDB_DATABASE = 'ferretdb';
+/** Temporal's databases and the schema temporal-sql-tool applies to each (embedded in the tool's release). */
+export const TEMPORAL_SCHEMAS = [
+  ['temporal', 'postgresql/v12/temporal'],
+  ['temporal_visibility', 'postgresql/v12/visibility'],
+] as const;
 
 /** Every listening port of the topology; the Temporal services beyond the frontend are internal. */
 export interface ProdPorts {
@@ -243,10 +248,7 @@ async function sqlTool(pgPort: number, database: string, command: string[]): Pro
  * (it records version 0.0), and update-schema applies whatever versions the installed release adds.
  */
 async function setUpSchema(pgPort: number): Promise<void> {
-  for (const [database, schema] of [
-    ['temporal', 'postgresql/v12/temporal'],
-    ['temporal_visibility', 'postgresql/v12/visibility'],
-  ] as const) {
+  for (const [database, schema] of TEMPORAL_SCHEMAS) {
     await createDatabase(pgPort, database);
     const version = await sqlTool(pgPort, database, ['setup-schema', '-v', '0.0']).catch((err: Error) => {
       // A database set up before already has its schema_version table.
