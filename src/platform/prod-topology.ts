@@ -7,12 +7,13 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
-import { freePort, ROOT, spawnServer, waitForPort, type LogTarget, type RunningServer } from './local-servers';
+import { ROOT, spawnServer, waitForPort, type LogTarget, type RunningServer } from './local-servers';
 
 const run = promisify(execFile);
 
@@ -68,8 +69,32 @@ export const DEFAULT_PROD_PORTS: ProdPorts = {
   },
 };
 
+/** Whether 127.0.0.1:port can be bound right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Free ports below 32768: Temporal's PostgreSQL schema stores membership ports in a smallint
+ * (cluster_membership.rpc_port), and the OS hands out ephemeral ports above it (seen: "value 36363 is out of
+ * range for type smallint", then the server exits). Random picks in 20000-32767, each checked.
+ */
 export async function freeProdPorts(): Promise<ProdPorts> {
-  const p = async () => freePort();
+  const taken = new Set<number>();
+  const p = async (): Promise<number> => {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const port = 20_000 + Math.floor(Math.random() * 12_768);
+      if (taken.has(port) || !(await canListen(port))) continue;
+      taken.add(port);
+      return port;
+    }
+    throw new Error('no free port below 32768');
+  };
   return {
     postgres: await p(),
     temporal: await p(),
