@@ -269,27 +269,17 @@ async function sqlTool(pgPort: number, database: string, command: string[]): Pro
 }
 
 /**
- * Idempotent: create-database tolerates an existing database, setup-schema runs on an empty one only
- * (it records version 0.0), and update-schema applies whatever versions the installed release adds.
+ * Idempotent, as the tool itself is (checked with v1.29.1): create-database leaves an existing database alone,
+ * setup-schema skips a database whose recorded version is past 0.0, and update-schema applies whatever versions
+ * the installed release adds, so a server upgrade migrates the schema on the next start.
  */
 async function setUpSchema(pgPort: number): Promise<void> {
   for (const [database, schema] of TEMPORAL_SCHEMAS) {
-    await createDatabase(pgPort, database);
-    const version = await sqlTool(pgPort, database, ['setup-schema', '-v', '0.0']).catch((err: Error) => {
-      // A database set up before already has its schema_version table.
-      if (/already exists/i.test(err.message)) return '';
-      throw err;
-    });
-    void version;
+    await sqlTool(pgPort, database, ['create-database', '--defaultdb', 'postgres']);
+    await sqlTool(pgPort, database, ['setup-schema', '-v', '0.0']);
     await sqlTool(pgPort, database, ['update-schema', '--schema-name', schema]);
   }
-  await createDatabase(pgPort, FERRETDB_DATABASE);
-}
-
-async function createDatabase(pgPort: number, database: string): Promise<void> {
-  await sqlTool(pgPort, database, ['create-database', '--defaultdb', 'postgres']).catch((err: Error) => {
-    if (!/already exists/i.test(err.message)) throw err;
-  });
+  await sqlTool(pgPort, FERRETDB_DATABASE, ['create-database', '--defaultdb', 'postgres']);
 }
 
 function temporalEnv(opts: ProdTopologyOptions): NodeJS.ProcessEnv {

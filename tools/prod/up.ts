@@ -5,13 +5,16 @@
  * sandbox, the worker and the API as separate processes. Ctrl-C stops everything, in reverse order.
  *
  *   --servers-only   only the servers (for `bench:load`, or API/worker processes started by hand)
- *   --bench          the servers, then `npm run bench:load` against them; stops when it ends, with its exit code
+ *   --bench          the servers on a fresh cluster (.data/prod-bench/, emptied first), then `npm run bench:load`
+ *                    against them; stops when it ends, with its exit code
  *
- * Data and server logs live in .data/prod/ (delete the directory for a fresh cluster). Ports: PROD_POSTGRES_PORT,
+ * Data and server logs live in .data/prod/ (delete the directory for a fresh cluster). A benchmark wants a fresh
+ * cluster: workflow ids are parking-session-<id>, and a new database on a cluster that still holds the workflows
+ * of an earlier one allocates ids whose workflows already exist. Ports: PROD_POSTGRES_PORT,
  * PROD_TEMPORAL_PORT, PROD_FERRETDB_PORT override the defaults; the API and sandbox use PORT and SANDBOX_PORT.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { assertSandbox, loadConfig } from '../../src/config';
@@ -34,14 +37,12 @@ const PortEnv = z.object({
   PROD_FERRETDB_PORT: port.default(DEFAULT_PROD_PORTS.ferretdb),
 });
 
-const DATA_DIR = path.join(ROOT, '.data', 'prod');
-const LOG_DIR = path.join(DATA_DIR, 'logs');
 const logs: WriteStream[] = [];
 const servers: RunningServer[] = [];
 const apps: RunningServer[] = [];
 
-function logFile(name: string): (line: string) => void {
-  const stream = createWriteStream(path.join(LOG_DIR, `${name}.log`), { flags: 'a' });
+function logFile(logDir: string, name: string): (line: string) => void {
+  const stream = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
   logs.push(stream);
   return (line) => stream.write(`${line}\n`);
 }
@@ -64,9 +65,12 @@ async function main(): Promise<number> {
 
   say('checking what the topology needs (tools/prod/install.sh; the first run compiles the Temporal server: 5-15 min)');
   installProdTools();
-  mkdirSync(LOG_DIR, { recursive: true });
-  say(`server logs: ${path.relative(ROOT, LOG_DIR)}/*.log`);
-  const topology = await startProdServers({ dataDir: DATA_DIR, ports, durable: true, log: (name) => logFile(name), say });
+  const dataDir = path.join(ROOT, '.data', bench ? 'prod-bench' : 'prod');
+  if (bench) rmSync(dataDir, { recursive: true, force: true });
+  const logDir = path.join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  say(`server logs: ${path.relative(ROOT, logDir)}/*.log`);
+  const topology = await startProdServers({ dataDir, ports, durable: true, log: (name) => logFile(logDir, name), say });
   servers.push(...topology.servers);
   const mongoUri = `${topology.mongoBase}/parking`;
   const serverLines = `
