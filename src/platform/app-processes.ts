@@ -35,6 +35,7 @@ function startApp(name: AppName, opts: AppProcessesOptions, onLine: (line: strin
   };
   return spawnServer(name, process.execPath, ['--import', 'tsx', path.join(ROOT, APP_ENTRY_POINTS[name])], log, {
     env: { ...process.env, ...opts.env },
+    cwd: ROOT, // where `--import tsx` resolves from
   });
 }
 

@@ -59,6 +59,7 @@ export type LogTarget = 'inherit' | 'ignore' | ((line: string) => void);
 
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
   /** Run as another user (PostgreSQL refuses root). */
   uid?: number;
   gid?: number;
@@ -67,7 +68,7 @@ export interface SpawnOptions {
 }
 
 export function spawnServer(name: string, cmd: string, args: string[], logTo: LogTarget, opts: SpawnOptions = {}): RunningServer {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env: opts.env, uid: opts.uid, gid: opts.gid });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env: opts.env, cwd: opts.cwd, uid: opts.uid, gid: opts.gid });
   const sink = (chunk: Buffer) => {
     if (typeof logTo === 'function') {
       for (const line of chunk.toString().split('\n')) if (line.trim()) logTo(line);
