@@ -165,7 +165,6 @@ export interface ProdTopology {
   temporalAddress: string;
   /** mongodb://host:port without a database: append `/parking` (or a test database). */
   mongoBase: string;
-  postgresUrl: string;
   namespace: string;
   servers: RunningServer[];
   stop(): Promise<void>;
@@ -198,7 +197,6 @@ export async function startProdServers(opts: ProdTopologyOptions): Promise<ProdT
   return {
     temporalAddress: `127.0.0.1:${opts.ports.temporal}`,
     mongoBase: `mongodb://127.0.0.1:${opts.ports.ferretdb}`,
-    postgresUrl: `postgres://${PG_USER}@127.0.0.1:${opts.ports.postgres}/${FERRETDB_DATABASE}`,
     namespace,
     servers,
     stop,
