@@ -138,9 +138,10 @@ let stopping = false;
 async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say(`${reason}: stopping`);
+  const running = servers.length + apps.length > 0;
+  if (running) say(`${reason}: stopping`);
   await stopAll();
-  say('stopped');
+  if (running) say('stopped');
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown('SIGINT', 0));
