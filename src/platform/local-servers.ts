@@ -55,8 +55,20 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-function run(name: string, cmd: string, args: string[], logTo: 'inherit' | 'ignore' | ((line: string) => void)): RunningServer {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+export type LogTarget = 'inherit' | 'ignore' | ((line: string) => void);
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run as another user (PostgreSQL refuses root). */
+  uid?: number;
+  gid?: number;
+  /** The signal that shuts the server down cleanly (PostgreSQL: SIGINT, its "fast" shutdown). */
+  stopSignal?: NodeJS.Signals;
+}
+
+export function spawnServer(name: string, cmd: string, args: string[], logTo: LogTarget, opts: SpawnOptions = {}): RunningServer {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env: opts.env, cwd: opts.cwd, uid: opts.uid, gid: opts.gid });
   const sink = (chunk: Buffer) => {
     if (typeof logTo === 'function') {
       for (const line of chunk.toString().split('\n')) if (line.trim()) logTo(line);
@@ -77,10 +89,12 @@ function run(name: string, cmd: string, args: string[], logTo: 'inherit' | 'igno
           clearTimeout(timer);
           resolve();
         });
-        child.kill('SIGTERM');
+        child.kill(opts.stopSignal ?? 'SIGTERM');
       }),
   };
 }
+
+const run = (name: string, cmd: string, args: string[], logTo: LogTarget): RunningServer => spawnServer(name, cmd, args, logTo);
 
 export interface FerretOptions {
   port: number;
@@ -89,7 +103,7 @@ export interface FerretOptions {
    * update of an existing document (seen with v1.24.2), so tests use a temporary directory instead.
    */
   dataDir: string;
-  log?: 'inherit' | 'ignore' | ((line: string) => void);
+  log?: LogTarget;
 }
 
 export async function startFerretDb(opts: FerretOptions): Promise<RunningServer> {
@@ -115,7 +129,7 @@ export interface TemporalDevOptions {
   namespace?: string;
   /** The UI decodes encrypted payloads through this codec server (the API's /codec). */
   uiCodecEndpoint?: string;
-  log?: 'inherit' | 'ignore' | ((line: string) => void);
+  log?: LogTarget;
 }
 
 export async function startTemporalDev(opts: TemporalDevOptions): Promise<RunningServer> {

@@ -3,10 +3,11 @@
  * app services, the infrastructure ports published on 127.0.0.1, the 127.0.0.1 addresses the app uses,
  * health-gated start order, the search attributes and the env names the app reads.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../../src/config';
+import { FERRETDB_DATABASE, PG_PASSWORD, PG_USER, PROD_CONFIG_DIR, TEMPORAL_SCHEMAS } from '../../src/platform/prod-topology';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -31,7 +32,7 @@ interface Compose {
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
 const services = compose.services;
 const APP_SERVICES = ['api', 'worker', 'sandbox'] as const;
-const INFRA_SERVICES = ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'mongodb'] as const;
+const INFRA_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'ferretdb'] as const;
 
 /** A service's environment as a map, with compose's `${VAR:-default}` resolved to its default. */
 function envOf(name: string): Record<string, string> {
@@ -92,16 +93,17 @@ function configEnvNames(): Set<string> {
 describe('docker-compose.yml', () => {
   it('has every service', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'mongodb', 'postgresql', 'sandbox', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['api', 'ferretdb', 'postgresql', 'sandbox', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
     );
   });
 
   it('uses the agreed images', () => {
-    expect(services.postgresql.image).toMatch(/^postgres:16\b/);
-    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(services.postgresql.image).toMatch(/^postgres:15\b/);
+    expect(services.temporal.image).toMatch(/^temporalio\/server:/);
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
     expect(services['temporal-setup'].image).toMatch(/^temporalio\/admin-tools:/);
-    expect(services.mongodb.image).toMatch(/^mongo:7\b/);
+    expect(services.ferretdb.image).toMatch(/^ghcr\.io\/ferretdb\/ferretdb:/);
     for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
   });
 
@@ -117,13 +119,13 @@ describe('docker-compose.yml', () => {
   it.each([
     ['temporal', '7233', '7233'],
     ['temporal-ui', '8233', '8080'],
-    ['mongodb', '27017', '27017'],
+    ['ferretdb', '27017', '27017'],
   ])('%s is published on 127.0.0.1:%s', (name, published, target) => {
     expect(publishedPorts(name)).toContainEqual({ hostIp: '127.0.0.1', published, target });
   });
 
   it('publishes nothing else, and only on 127.0.0.1', () => {
-    for (const name of ['postgresql', 'temporal-setup']) expect([name, publishedPorts(name)]).toEqual([name, []]);
+    for (const name of ['postgresql', 'temporal-schema', 'temporal-setup']) expect([name, publishedPorts(name)]).toEqual([name, []]);
     for (const name of INFRA_SERVICES) {
       for (const p of publishedPorts(name)) expect([name, p.hostIp]).toEqual([name, '127.0.0.1']);
     }
@@ -148,7 +150,7 @@ describe('docker-compose.yml', () => {
     expect(env.MONGODB_URI).toBe('mongodb://127.0.0.1:27017/parking');
     const mongo = new URL(env.MONGODB_URI);
     expect(mongo.protocol).toBe('mongodb:');
-    expect(publishedPorts('mongodb')).toContainEqual({ hostIp: mongo.hostname, published: mongo.port, target: '27017' });
+    expect(publishedPorts('ferretdb')).toContainEqual({ hostIp: mongo.hostname, published: mongo.port, target: '27017' });
     expect(mongo.pathname).toBe('/parking');
   });
 
@@ -219,12 +221,12 @@ describe('docker-compose.yml', () => {
   it('the Temporal tools and UI, on the compose network, address Temporal by service name', () => {
     expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(envOf('temporal-setup').TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', DB_PORT: '5432', POSTGRES_SEEDS: 'postgresql' });
-    expect(envOf('temporal').POSTGRES_USER).toBe(envOf('postgresql').POSTGRES_USER);
-    expect(envOf('temporal').POSTGRES_PWD).toBe(envOf('postgresql').POSTGRES_PASSWORD);
+    expect(envOf('temporal')).toMatchObject({ TEMPORAL_PG_HOST: 'postgresql', TEMPORAL_PG_PORT: '5432' });
+    expect(envOf('temporal').TEMPORAL_PG_USER).toBe(envOf('postgresql').POSTGRES_USER);
+    expect(envOf('temporal').TEMPORAL_PG_PASSWORD).toBe(envOf('postgresql').POSTGRES_PASSWORD);
   });
 
-  it.each(['api', 'temporal', 'mongodb', 'postgresql'])('%s has a health check', (name) => {
+  it.each(['api', 'temporal', 'postgresql'])('%s has a health check', (name) => {
     const hc = services[name].healthcheck;
     expect(hc).toBeDefined();
     expect(hc!.disable).not.toBe(true);
@@ -236,13 +238,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts in health order', () => {
-    expect(dependsOn('temporal')).toMatchObject({ postgresql: 'service_healthy' });
+    expect(dependsOn('temporal-schema')).toMatchObject({ postgresql: 'service_healthy' });
+    expect(dependsOn('temporal')).toMatchObject({ 'temporal-schema': 'service_completed_successfully' });
+    expect(dependsOn('ferretdb')).toMatchObject({ postgresql: 'service_healthy', 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-ui')).toMatchObject({ temporal: 'service_healthy' });
     expect(dependsOn('temporal-setup')).toMatchObject({ temporal: 'service_healthy' });
     for (const app of ['api', 'worker']) {
       expect(dependsOn(app)).toMatchObject({
         temporal: 'service_healthy',
-        mongodb: 'service_healthy',
+        ferretdb: 'service_started',
         'temporal-setup': 'service_completed_successfully',
       });
     }
@@ -279,5 +283,69 @@ describe('Dockerfile', () => {
   });
   it('copies every source folder the entry points need', () => {
     for (const dir of ['src', 'workflows', 'activities', 'workers']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} `, 'm'));
+  });
+});
+
+/**
+ * docker-compose.yml is the Docker form of the production topology that `npm run start:prod-topology` runs and
+ * test/e2e/prod-topology.test.ts proves here: same server config, same schema steps, same versions, same stores.
+ */
+describe('docker-compose.yml is the production topology of tools/prod', () => {
+  const readRoot = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
+  const script = (name: string) => [services[name].command ?? []].flat().join('\n');
+  const installSh = readRoot('tools/prod/install.sh');
+  const firstServerVersion = /TEMPORAL_SERVER_VERSIONS:-(v[\d.]+)/.exec(installSh)?.[1];
+
+  it('runs the Temporal server release tools/prod/install.sh builds, with the admin tools of that release', () => {
+    expect(firstServerVersion).toMatch(/^v\d+\.\d+\.\d+$/);
+    const version = firstServerVersion!.slice(1);
+    expect(services.temporal.image).toBe(`temporalio/server:\${TEMPORAL_VERSION:-${version}}`);
+    for (const name of ['temporal-schema', 'temporal-setup']) expect(services[name].image).toMatch(new RegExp(`:-${version.replace(/\./g, '\\.')}-`));
+  });
+
+  it('runs the FerretDB release of tools/prod/ferretdb-pg, on PostgreSQL, in the database the local topology uses', () => {
+    const goVersion = /github\.com\/FerretDB\/FerretDB (v[\d.]+)/.exec(readRoot('tools/prod/ferretdb-pg/go.mod'))?.[1];
+    expect(goVersion).toMatch(/^v1\.24\./);
+    expect(services.ferretdb.image).toBe(`ghcr.io/ferretdb/ferretdb:\${FERRETDB_VERSION:-${goVersion!.slice(1)}}`);
+    const env = envOf('ferretdb');
+    expect(env.FERRETDB_HANDLER).toBe('postgresql');
+    const url = new URL(env.FERRETDB_POSTGRESQL_URL);
+    expect([url.protocol, url.hostname, url.port, url.pathname]).toEqual(['postgres:', 'postgresql', '5432', `/${FERRETDB_DATABASE}`]);
+    expect([url.username, url.password]).toEqual([envOf('postgresql').POSTGRES_USER, envOf('postgresql').POSTGRES_PASSWORD]);
+  });
+
+  it('uses the credentials of the local topology for PostgreSQL', () => {
+    expect(envOf('postgresql')).toMatchObject({ POSTGRES_USER: PG_USER, POSTGRES_PASSWORD: PG_PASSWORD });
+    expect(envOf('temporal-schema')).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgresql', SQL_USER: PG_USER, SQL_PASSWORD: PG_PASSWORD });
+  });
+
+  it('sets up the same databases and schemas with temporal-sql-tool', () => {
+    const setup = script('temporal-schema');
+    for (const [database, schema] of TEMPORAL_SCHEMAS) expect(setup).toContain(`${database}=${schema}`);
+    for (const step of ['create-database --defaultdb postgres', 'setup-schema -v 0.0', 'update-schema --schema-name "$$schema"']) expect(setup).toContain(step);
+    expect(setup).toContain(`--database ${FERRETDB_DATABASE} create-database`);
+  });
+
+  it('starts the Temporal server with the config files of tools/prod/config, mounted read-only', () => {
+    const volumes = (services.temporal as Service & { volumes?: string[] }).volumes ?? [];
+    expect(volumes).toContain('./tools/prod/config:/etc/temporal/config/prod:ro');
+    expect(script('temporal')).toMatch(/exec temporal-server --root \/etc\/temporal --config config\/prod --env prod-topology --allow-no-auth start/);
+    expect(existsSync(path.join(PROD_CONFIG_DIR, 'prod-topology.yaml'))).toBe(true);
+    const dynamic = envOf('temporal').TEMPORAL_DYNAMIC_CONFIG;
+    expect(dynamic.startsWith('/etc/temporal/config/prod/')).toBe(true);
+    expect(existsSync(path.join(PROD_CONFIG_DIR, dynamic.slice('/etc/temporal/config/prod/'.length)))).toBe(true);
+  });
+
+  it('gives the Temporal server only variables its config template reads', () => {
+    const template = readFileSync(path.join(PROD_CONFIG_DIR, 'prod-topology.yaml'), 'utf8');
+    const read = new Set([...template.matchAll(/\(env "([A-Z0-9_]+)"\)/g)].map((m) => m[1]));
+    expect(read.has('TEMPORAL_PG_HOST')).toBe(true);
+    expect(Object.keys(envOf('temporal')).filter((k) => !read.has(k))).toEqual([]);
+  });
+
+  it('creates the namespace and the search attributes itself (no auto-setup image)', () => {
+    const setup = script('temporal-setup');
+    expect(setup).toContain('temporal operator namespace create --namespace "$$NAMESPACE"');
+    expect(setup).toContain('temporal operator search-attribute create');
   });
 });
