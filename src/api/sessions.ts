@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SessionModel } from '../db/models';
+import { SessionModel, sessionRowId } from '../db/models';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
 import { badRequest, notFound } from './errors';
@@ -26,7 +26,7 @@ export async function loadSession(temporal: Client, sessionId: number, driverId?
     view = await queryWithRetry(temporal, sessionId);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const row = await SessionModel.findOne({ sessionId }).lean();
+    const row = await SessionModel.findById(sessionRowId(sessionId)).lean();
     view = (row?.view as SessionView | undefined) ?? null;
   }
   if (!view || (driverId !== undefined && view.driverId !== driverId)) throw notFound(`parking session ${sessionId} not found`);
