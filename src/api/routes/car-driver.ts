@@ -33,7 +33,7 @@ const keyReused = (key: string, parkingId: number) =>
  * Integer ids as the seed API uses them, from this process's block (src/db/session-ids.ts), stored as the row's
  * `_id`. An id someone else already used (a row from before id blocks) fails the insert and the next one is taken.
  */
-async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
+export async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
   for (let i = 0; i < SESSION_ID_BLOCK; i++) {
     const sessionId = await nextSessionId();
     try {
@@ -128,7 +128,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const keyedId = keyed === null ? null : keyedStartId(driverId, keyed);
     const openId = openStartId(driverId, parkingId, input.anpr?.vehicleReg ?? null);
     const answer = async (sessionId: number, replayed: boolean) => {
-      let view = await loadSession(temporal, sessionId, driverId);
+      let view = await loadSession(temporal, sessionId, driverId, !replayed);
       // ANPR sessions become active once Autopay confirms connect_parking (an activity): wait briefly for it.
       for (let i = 0; input.kind === 'anpr' && view.state === 'entering' && i < 50; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));

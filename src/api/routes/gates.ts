@@ -28,7 +28,7 @@ export const GateEventBody = z
 const forbidden = (message: string) => new ApiError(403, 'gate_mismatch', message);
 
 /** The session whose smart key carries this access command, by `_id` (the workflow then decides). */
-async function sessionByAccessCommand(command: string): Promise<number | null> {
+export async function sessionByAccessCommand(command: string): Promise<number | null> {
   const row = await SessionKeyModel.findById(command).lean();
   return row?.sessionId ?? null;
 }

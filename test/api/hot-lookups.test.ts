@@ -1,0 +1,126 @@
+/**
+ * The lookups on a request's hot path cost the same at 100 rows and at 100,000: each goes by `_id`, which FerretDB
+ * (as built by tools/build-ferretdb.sh) and MongoDB both answer from an index. A full scan of 100,000 rows takes
+ * seconds here, so the bound below tells a lookup from a scan with a wide margin.
+ */
+import { createProjectionActivities } from '../../activities/projection';
+import { allocateSession } from '../../src/api/routes/car-driver';
+import { sessionByAccessCommand } from '../../src/api/routes/gates';
+import { driverForToken } from '../../src/api/auth';
+import { storedView } from '../../src/api/sessions';
+import { keyedStartId, priorStart } from '../../src/api/start-requests';
+import { AccessTokenModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId, tokenRowId } from '../../src/db/models';
+import { startSessionIdsAt } from '../../src/db/session-ids';
+import { sha256Hex } from '../../src/security/constant-time';
+import { connectTestDb, dropTestDb } from '../helpers/db';
+
+const ROWS = 100_000;
+const BATCH = 5_000;
+const BOUND_MS = 5;
+// Writes (an indexed read plus an indexed write) on a machine shared with other jobs; a scan takes seconds.
+const WRITE_BOUND_MS = 15;
+
+const command = (i: number) => i.toString(16).padStart(32, '0');
+const token = (i: number) => `hot-lookup-token-${i}`;
+
+beforeAll(async () => {
+  await connectTestDb('hot_lookups');
+  for (let from = 1; from <= ROWS; from += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, ROWS - from + 1) }, (_, k) => from + k);
+    const now = new Date();
+    await Promise.all([
+      SessionModel.collection.insertMany(
+        ids.map((i) => ({
+          _id: sessionRowId(i) as never,
+          sessionId: i,
+          driverId: `driver-${i % 5000}`,
+          parkingId: 187,
+          kind: 'barrier',
+          state: 'closed',
+          version: 3,
+          view: { sessionId: i, driverId: `driver-${i % 5000}`, state: 'closed', version: 3 },
+          createdAt: now,
+          updatedAt: now,
+        })),
+        { ordered: false },
+      ),
+      SessionKeyModel.collection.insertMany(ids.map((i) => ({ _id: command(i) as never, sessionId: i })), { ordered: false }),
+      AccessTokenModel.collection.insertMany(
+        ids.map((i) => ({ _id: tokenRowId(sha256Hex(token(i))), tokenHash: sha256Hex(token(i)), driverId: `driver-${i % 5000}`, expiresAt: new Date(Date.now() + 86_400_000) })),
+        { ordered: false },
+      ),
+      StartRequestModel.collection.insertMany(ids.map((i) => ({ _id: keyedStartId(`driver-${i % 5000}`, `k${i}`) as never, sessionId: i, parkingId: 187 })), { ordered: false }),
+    ]);
+  }
+  await startSessionIdsAt(ROWS + 1);
+}, 240_000);
+afterAll(() => dropTestDb());
+
+/** Median of 20 timed runs (after one warm-up), each checked for its answer. */
+async function medianMs<T>(fn: (i: number) => Promise<T>, check: (v: T, i: number) => void): Promise<number> {
+  const times: number[] = [];
+  for (let run = 0; run <= 20; run++) {
+    const i = 1 + ((run * 7919) % ROWS);
+    const t0 = performance.now();
+    const v = await fn(i);
+    if (run > 0) times.push(performance.now() - t0);
+    check(v, i);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const measured: Record<string, number> = {};
+afterAll(() => console.log(`hot lookups at ${ROWS} rows, median ms: ${JSON.stringify(measured)}`));
+
+test('the seed is there: 100,000 session rows', async () => {
+  expect(await SessionModel.estimatedDocumentCount()).toBe(ROWS);
+});
+
+test('session by id (the read model, when the workflow is gone)', async () => {
+  measured.sessionById = await medianMs(storedView, (v, i) => expect(v?.sessionId).toBe(i));
+  expect(measured.sessionById).toBeLessThan(BOUND_MS);
+});
+
+test('gate: access command → session', async () => {
+  measured.accessCommand = await medianMs((i) => sessionByAccessCommand(command(i)), (v, i) => expect(v).toBe(i));
+  expect(measured.accessCommand).toBeLessThan(BOUND_MS);
+});
+
+test('driver token → driver', async () => {
+  measured.token = await medianMs((i) => driverForToken(token(i)), (v, i) => expect(v).toEqual({ driverId: `driver-${i % 5000}` }));
+  expect(measured.token).toBeLessThan(BOUND_MS);
+});
+
+test('start: Idempotency-Key → earlier answer', async () => {
+  measured.idempotencyKey = await medianMs((i) => priorStart(keyedStartId(`driver-${i % 5000}`, `k${i}`)), (v, i) => expect(v?.sessionId).toBe(i));
+  expect(measured.idempotencyKey).toBeLessThan(BOUND_MS);
+});
+
+test('projection: versioned update of a session row', async () => {
+  const project = createProjectionActivities().projectSession;
+  let version = 10;
+  measured.projection = await medianMs(
+    (i) => {
+      const view = { sessionId: i, driverId: `driver-${i % 5000}`, parkingId: 187, kind: 'barrier', state: 'closed', paymentStatus: 'none', plate: null, amount: null, version: ++version, entranceKey: null, exitKey: null };
+      return project(view as unknown as Parameters<typeof project>[0]).then(() => i);
+    },
+    () => undefined,
+  );
+  expect(measured.projection).toBeLessThan(WRITE_BOUND_MS);
+  const row = await SessionModel.findById(sessionRowId(1)).lean();
+  expect(row?.version).toBe(11);
+});
+
+test('session id allocation: new ids above the 100,000 rows, no scan', async () => {
+  const seen = new Set<number>();
+  measured.allocation = await medianMs(
+    () => allocateSession('driver-new', 187, 'barrier', null),
+    (id) => {
+      expect(id).toBeGreaterThan(ROWS);
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+    },
+  );
+  expect(measured.allocation).toBeLessThan(WRITE_BOUND_MS);
+});
