@@ -11,10 +11,14 @@
 #    version guard) the whole table was read. FerretDB applies the full filter to what the backend returns in
 #    every case, so pushing the `_id` part down whenever it is there changes nothing but the cost.
 source "$(dirname "$0")/lib.sh"
-VERSION=v1.24.2-embedded-2-id-index-pushdown
-up_to_date ferretdb "$VERSION" && exit 0
+VERSION=v1.24.2-embedded-1
+# The patches have a stamp of their own (.tools/ferretdb.patches): the build recipe's stamp keeps its value, so a
+# checkout from before the patches (whose script checks only that stamp) keeps the patched binary, which reads and
+# writes the same data directories, instead of rebuilding the unpatched one.
+PATCHES=id-index-expression,id-pushdown-beside-other-keys
+up_to_date ferretdb "$VERSION" && [ "$(cat "$TOOLS/ferretdb.patches" 2>/dev/null)" = "$PATCHES" ] && exit 0
 need go "install Go 1.24+ (https://go.dev/dl) to build FerretDB"
-say "building FerretDB $VERSION from Go modules (first build: a few minutes; cached afterwards)"
+say "building FerretDB $VERSION ($PATCHES) from Go modules (first build: a few minutes; cached afterwards)"
 cd "$ROOT/tools/ferretdb"
 go mod download github.com/FerretDB/FerretDB
 upstream="$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)"
@@ -30,7 +34,10 @@ sed -i 's/if params.Filter.Len() == 1 {/if params.Filter.Len() >= 1 {/' "$coll"
 cp go.mod go.sum main.go "$work/"
 cd "$work"
 go mod edit -replace "github.com/FerretDB/FerretDB=./FerretDB"
-with_heartbeat "ferretdb" env CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$BIN/ferretdb" .
+with_heartbeat "ferretdb" env CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$work/ferretdb" .
+# A rename, not an overwrite: FerretDB processes already running keep the binary they started with.
+mv -f "$work/ferretdb" "$BIN/ferretdb"
 rm -rf "$work"
 stamp ferretdb "$VERSION"
+printf "%s" "$PATCHES" > "$TOOLS/ferretdb.patches"
 say "ferretdb ready: $BIN/ferretdb"
