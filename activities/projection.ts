@@ -1,5 +1,6 @@
 import { SessionKeyModel, SessionModel, sessionRowId } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
+import { rekeyLegacySession } from '../src/db/migrate';
 import type { SessionActivities } from './contracts';
 
 /**
@@ -41,7 +42,12 @@ export function createProjectionActivities(): Pick<SessionActivities, 'projectSe
       try {
         await SessionModel.create({ _id, sessionId: view.sessionId, ...fields });
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // exists with a newer version: nothing to do
+        if (!isDuplicateKey(err)) throw err;
+        // Usually the row exists with a newer version: nothing to do. Without a row under `_id`, a row from before
+        // `_id` keys holds the session id: move it, then project again (an activity retry would do the same).
+        if (await SessionModel.exists({ _id })) return;
+        await rekeyLegacySession(view.sessionId);
+        await SessionModel.updateOne({ _id, version: { $lt: view.version } }, { $set: fields });
       }
     },
   };

@@ -37,9 +37,9 @@ const LEGACY_TOKEN_TTL_DAYS = 90;
  */
 export async function driverForToken(token: string): Promise<{ driverId: string } | { refused: string }> {
   const tokenHash = sha256Hex(token);
-  // By `_id` (derived from the hash); rows issued before that have a random `_id` and are found by hash.
-  const found =
-    (await AccessTokenModel.findOne({ _id: tokenRowId(tokenHash), tokenHash }).lean()) ?? (await AccessTokenModel.findOne({ tokenHash }).lean());
+  // By `_id` (derived from the hash; rows issued before that are re-keyed by src/db/migrate.ts). Never by hash
+  // alone: on FerretDB that is a scan, and an unknown token would cost one.
+  const found = await AccessTokenModel.findOne({ _id: tokenRowId(tokenHash), tokenHash }).lean();
   if (!found) return { refused: 'invalid access token' };
   if (found.revokedAt) return { refused: 'access token revoked' };
   if (tokenExpiry(found, LEGACY_TOKEN_TTL_DAYS).getTime() <= Date.now()) return { refused: 'access token expired' };

@@ -8,3 +8,4 @@ export { AgreementModel } from './agreement';
 export { RefundRequestModel } from './refund-request';
 export { GateModel } from './gate';
 export { OpsUserModel, OpsAuditModel } from './ops-user';
+export { MigrationBackupModel, MigrationModel } from './migration';
