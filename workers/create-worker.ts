@@ -11,11 +11,20 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const noop = () => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
+/** How much one worker process takes on at once (from the WORKER_* configuration; SDK defaults when absent). */
+export interface WorkerSizing {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+}
+
 export async function createWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: object;
+  sizing?: WorkerSizing;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -23,5 +32,6 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: opts.activities,
+    ...opts.sizing,
   });
 }

@@ -4,7 +4,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../src/config';
 import { createProviderClients, type ProviderClients } from '../src/providers/clients';
 import { ensureDailyReconciliationSchedule } from '../src/temporal/schedules';
-import { createWorker } from './create-worker';
+import { createWorker, type WorkerSizing } from './create-worker';
 
 /** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
 export function activityDeps(config: Config, providers: ProviderClients, temporal: Client, taskQueue = config.TEMPORAL_TASK_QUEUE): ActivityDeps {
@@ -24,6 +24,13 @@ export function activityDeps(config: Config, providers: ProviderClients, tempora
   };
 }
 
+export const workerSizing = (config: Config): WorkerSizing => ({
+  maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+  maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+});
+
 /** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
 export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -31,7 +38,7 @@ export async function buildWorker(config: Config, opts: { schedules?: boolean } 
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const providers = createProviderClients(config);
   const activities = createActivities(activityDeps(config, providers, temporal));
-  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities });
+  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities, sizing: workerSizing(config) });
   if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
     worker,
