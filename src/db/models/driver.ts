@@ -42,4 +42,6 @@ export const tokenRowId = (tokenHash: string): Types.ObjectId => new Types.Objec
 accessTokenSchema.pre('validate', function () {
   if (this.isNew && this.tokenHash) this._id = tokenRowId(this.tokenHash);
 });
+// Ops list a driver's tokens, newest first.
+accessTokenSchema.index({ driverId: 1, createdAt: -1 });
 export const AccessTokenModel = model('AccessToken', accessTokenSchema);

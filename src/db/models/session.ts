@@ -38,6 +38,7 @@ sessionSchema.index({ driverId: 1, sessionId: -1 });
 sessionSchema.index({ state: 1, sessionId: -1 });
 sessionSchema.index({ parkingId: 1, sessionId: -1 });
 sessionSchema.index({ plate: 1, sessionId: -1 });
+sessionSchema.index({ 'view.attentionCode': 1, sessionId: -1 }, { sparse: true });
 
 export const SessionModel = model('Session', sessionSchema);
 
