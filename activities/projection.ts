@@ -1,5 +1,6 @@
 import { SessionKeyModel, SessionModel, sessionRowId } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
+import { recordDriverSession } from '../src/db/driver-sessions';
 import { rekeyLegacySession } from '../src/db/migrate';
 import type { SessionActivities } from './contracts';
 
@@ -41,6 +42,8 @@ export function createProjectionActivities(): Pick<SessionActivities, 'projectSe
       if (res.matchedCount > 0) return;
       try {
         await SessionModel.create({ _id, sessionId: view.sessionId, ...fields });
+        // A session the API did not allocate (its first row is this one) joins the driver's list here.
+        await recordDriverSession(view.driverId, view.sessionId);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         // Usually the row exists with a newer version: nothing to do. Without a row under `_id`, a row from before

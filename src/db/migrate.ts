@@ -1,12 +1,13 @@
 import { mongo, Types } from 'mongoose';
 import { z } from 'zod';
 import { isDuplicateKey } from './connection';
+import { recordDriverSession } from './driver-sessions';
 import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId, tokenRowId } from './models';
 
 /**
  * Re-keys rows written before hot lookups went by `_id` (docs/ARCHITECTURE.md, "Hot lookups are by `_id`"):
- * - session rows with an ObjectId `_id` → `_id` = String(sessionId), and their smart keys' access commands →
- *   SessionKey rows;
+ * - session rows with an ObjectId `_id` → `_id` = String(sessionId), their smart keys' access commands →
+ *   SessionKey rows, and a slot in their driver's list (src/db/driver-sessions.ts);
  * - driver tokens with a random `_id` → `_id` = tokenRowId(tokenHash).
  * (Order ids need no key: `<sessionId>-<attempt>` names its session.)
  *
@@ -40,7 +41,7 @@ const Commands = z
       .nullish(),
   })
   .loose();
-const LegacySession = z.object({ sessionId: z.number().int(), version: z.number().nullish() }).loose();
+const LegacySession = z.object({ sessionId: z.number().int(), driverId: z.string(), version: z.number().nullish() }).loose();
 const LegacyToken = z.object({ tokenHash: z.string().regex(/^[0-9a-f]{64}$/), revokedAt: z.date().nullish(), revokedBy: z.string().nullish() }).loose();
 
 interface Target {
@@ -73,7 +74,8 @@ const sessions: Target = {
     await this.coll().updateOne({ _id: newId, version: { $lt: version ?? 0 } } as Raw, { $set: fields });
   },
   async keys(doc) {
-    const { sessionId } = LegacySession.parse(doc);
+    const { sessionId, driverId } = LegacySession.parse(doc);
+    await recordDriverSession(driverId, sessionId);
     const parsed = Commands.safeParse(doc);
     const row = parsed.success ? parsed.data : {};
     for (const command of [row.entranceAccessCommand, row.view?.entranceKey?.accessCommand, row.view?.exitKey?.accessCommand]) {

@@ -10,6 +10,7 @@ import { createProjectionActivities } from '../../activities/projection';
 import { driverForToken } from '../../src/api/auth';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { storedView } from '../../src/api/sessions';
+import { driverSessionRows } from '../../src/db/driver-sessions';
 import { KEYS_BY_ID, migrateDb } from '../../src/db/migrate';
 import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId } from '../../src/db/models';
 import { ROOT } from '../../src/platform/local-servers';
@@ -125,6 +126,11 @@ async function expectMigrated(): Promise<void> {
       expect((await storedView(i))?.state).toBe('closed');
       expect(await sessionByAccessCommand(exitKey(i))).toBe(i);
     }
+  }
+  // Each driver's list, by `_id` only: its sessions that have a view, newest first, each once.
+  for (let d = 0; d < 7; d++) {
+    const expected = Array.from({ length: SESSIONS }, (_, k) => SESSIONS - k).filter((i) => i % 7 === d && i % 3 !== 0);
+    expect((await driverSessionRows(`driver-${d}`, 100)).map((r) => r.sessionId)).toEqual(expected);
   }
   expect(await AccessTokenModel.countDocuments({})).toBe(TOKENS);
   expect(await driverForToken(token(0))).toEqual({ refused: 'access token revoked' });

@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { isDuplicateKey } from '../../db/connection';
 import { SessionKeyModel, SessionModel, sessionRowId } from '../../db/models';
+import { driverSessionRows, recordDriverSession } from '../../db/driver-sessions';
 import { nextSessionId, SESSION_ID_BLOCK } from '../../db/session-ids';
 import { findParking, findParkingByAreaCode, toParkingSnapshot } from '../../db/parking-snapshot';
 import { isPlateIssuer, normalisePlate } from '../../domain/plate';
@@ -44,6 +45,7 @@ export async function allocateSession(driverId: string, parkingId: number, kind:
     }
     // Durable before the app (or a gate) can use the key: a gate finds the session by the command's `_id`.
     if (entranceAccessCommand) await SessionKeyModel.create({ _id: entranceAccessCommand, sessionId });
+    await recordDriverSession(driverId, sessionId);
     return sessionId;
   }
   throw new Error(`could not allocate a session id: ${SESSION_ID_BLOCK} ids in a row were taken`);
@@ -197,7 +199,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
   }
 
   r.get(`${base}/parking_sessions`, requireDriver, async (req, res) => {
-    const rows = await SessionModel.find({ driverId: driverOf(req), view: { $ne: null } }).sort({ sessionId: -1 }).limit(100).lean();
+    const rows = await driverSessionRows(driverOf(req), 100);
     res.json({ parking_sessions: rows.map((row) => parkingSessionDetails(row.view as SessionView, link(row.view as SessionView))) });
   });
 
@@ -209,10 +211,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
   });
 
   r.get(`${base}/smart_keys`, requireDriver, async (req, res) => {
-    const rows = await SessionModel.find({ driverId: driverOf(req), kind: 'barrier', state: { $in: ['entering', 'exiting'] } })
-      .sort({ sessionId: -1 })
-      .limit(100)
-      .lean();
+    const rows = (await driverSessionRows(driverOf(req), 100)).filter((row) => row.kind === 'barrier' && ['entering', 'exiting'].includes(row.state));
     const keys = [];
     for (const row of rows) {
       const view = row.view as SessionView | null;

@@ -1,6 +1,6 @@
 export { ParkingModel } from './parking';
 export { DriverModel, AccessTokenModel, tokenRowId } from './driver';
-export { IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
+export { DriverSlotModel, IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
 export { LedgerModel } from './ledger';
 export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';

@@ -66,3 +66,7 @@ export const StartRequestModel = model('StartRequest', startRequestSchema);
  */
 const idBlockSchema = new Schema({ _id: { type: String, required: true }, next: { type: Number, default: null } }, { timestamps: { createdAt: true, updatedAt: false } });
 export const IdBlockModel = model('IdBlock', idBlockSchema);
+
+/** A driver's sessions in start order (`<driver>#<n>` → sessionId) and the next free slot (`<driver>#next`); src/db/driver-sessions.ts. */
+const driverSlotSchema = new Schema({ _id: { type: String, required: true }, sessionId: { type: Number }, next: { type: Number } }, { versionKey: false });
+export const DriverSlotModel = model('DriverSlot', driverSlotSchema);
