@@ -7,7 +7,7 @@ import type { AmountView, AnprDetails, CardProviderName, SessionView, VippsUsage
 export interface LedgerEntryInput {
   /** Unique per money movement: a retried activity or a duplicate callback writes nothing new. */
   idempotencyKey: string;
-  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'reversal' | 'chargeback' | 'refund_refused' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee';
+  kind: 'attempt' | 'capture' | 'decline' | 'refund' | 'reversal' | 'chargeback' | 'refund_refused' | 'vipps_usage' | 'vipps_charge' | 'vipps_charge_failed' | 'fleet_transaction' | 'fleet_fee' | 'ops_action';
   source: 'barrier' | 'autopay' | 'vipps' | 'easypark';
   provider: 'netopia' | 'epx' | 'vipps' | 'autopay' | 'easypark' | 'none';
   sessionId: string | null;
@@ -51,6 +51,11 @@ export interface ReturnedMoney {
 export interface SessionActivities {
   priceSession(req: { parkingId: number; startTime: string; endTime: string }): Promise<AmountView>;
   projectSession(view: SessionView & { version: number }): Promise<void>;
+  /**
+   * One handled message's writes (lean-v3, run as a local activity): the ledger rows first (idempotent per key; a
+   * failure throws, so it is retried), then the read model (best effort: `projected: false` instead of a throw).
+   */
+  recordSessionStep(step: { ledger: LedgerEntryInput[]; view: (SessionView & { version: number }) | null }): Promise<{ projected: boolean }>;
   recordLedgerEntry(entry: LedgerEntryInput): Promise<void>;
   startCardPayment(req: {
     sessionId: number;

@@ -7,6 +7,7 @@ import { createPricingActivities } from './pricing';
 import { createProjectionActivities } from './projection';
 import { createRefundActivities, type RefundActivities } from './refunds';
 import { createOrderRefundActivities, type OrderRefundActivities } from './order-refunds';
+import { createSessionStepActivities } from './session-step';
 import { createSettlementActivities } from './settlement';
 import { createReconciliationActivities, type ReconciliationActivities } from './reconciliation';
 import { createVippsBillingActivities, type VippsBillingActivities, type VippsBillingDeps } from './vipps-billing';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities & Refund
     ...createPricingActivities(),
     ...createProjectionActivities(),
     ...createLedgerActivities(),
+    ...createSessionStepActivities(),
     ...createPaymentActivities(deps),
     ...createAutopayActivities(deps.autopay),
     ...createVippsUsageActivities(deps),

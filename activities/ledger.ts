@@ -1,6 +1,7 @@
 import { LedgerModel } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
 import { toAmountString } from '../src/domain/money';
+import { countLedgerEntry } from '../src/observability/business-events';
 import type { LedgerEntryInput, SessionActivities } from './contracts';
 
 /** Inserts once per idempotency key; a duplicate (retry, repeated callback) is a no-op. */
@@ -18,6 +19,7 @@ export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string
       providerRefs: entry.providerRefs ?? {},
       note: entry.note ?? null,
     });
+    countLedgerEntry(entry);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }

@@ -1,21 +1,27 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { priceStay } from '../src/domain/pricing';
+import { tariffInForce } from '../src/domain/tariff-versions';
 import { splitGross } from '../src/domain/vat';
 import { ParkingModel } from '../src/db/models';
 import type { SessionActivities } from './contracts';
 
-/** Prices with the parking's tariff as it is at finalize time (tariffs live in the database, not the workflow). */
+/**
+ * Prices with the tariff version in force when the stay started (src/domain/tariff-versions.ts); parkings from
+ * before versions have only `tariff`. VAT and currency are the parking's at finalize: VAT is due when the
+ * service is paid for.
+ */
 export function createPricingActivities(): Pick<SessionActivities, 'priceSession'> {
   return {
     async priceSession({ parkingId, startTime, endTime }) {
       const parking = await ParkingModel.findOne({ id: parkingId }).lean();
       if (!parking?.tariff) throw ApplicationFailure.nonRetryable(`parking ${parkingId} not found`, 'NotFound');
+      const tariff = tariffInForce(parking.tariffVersions ?? [], new Date(startTime)) ?? parking.tariff;
       try {
         const { amount } = priceStay(new Date(startTime), new Date(endTime), {
-          graceMinutes: parking.tariff.graceMinutes,
-          intervalMinutes: parking.tariff.intervalMinutes,
-          pricePerInterval: parking.tariff.pricePerInterval,
-          dailyCap: parking.tariff.dailyCap ?? null,
+          graceMinutes: tariff.graceMinutes,
+          intervalMinutes: tariff.intervalMinutes,
+          pricePerInterval: tariff.pricePerInterval,
+          dailyCap: tariff.dailyCap ?? null,
           timeZone: parking.timeZone,
         });
         const split = splitGross(amount, parking.vatPercent);

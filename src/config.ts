@@ -1,5 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { parseKeyRing } from './codec/key-ring';
+import { OBSERVABILITY_ENV } from './observability/config';
 
 /**
  * Every environment variable the product reads, in one schema, and an explicit mode:
@@ -36,6 +38,8 @@ export const SANDBOX_DEFAULTS = {
   VIPPS_WEBHOOK_SECRET: 'sandbox-vipps-webhook-secret',
   DEMO_EASYPARK_USERNAME: 'demo-fleet',
   DEMO_EASYPARK_PASSWORD: 'demo-easypark-password',
+  /** Payload encryption keys for Temporal (src/codec/key-ring.ts): `id:base64(32 bytes)`, first one encrypts. */
+  PAYLOAD_ENCRYPTION_KEYS: 'demo-2026:vNhrPBinQj+O1hVb8pSBJSj6W7IAefcJIwhMKSPlqwc=',
 } as const;
 
 /** Only the sandbox seeds demo data; in production these must not be set (ops users and gate keys are per person / per gate). */
@@ -127,6 +131,10 @@ const EnvSchema = z.object({
   DEMO_AUTOPAY_CALLBACK_AUTH: z.enum(['basic', 'token', 'api_key']).optional(),
   DEMO_AUTOPAY_CALLBACK_SECRET: z.string().min(1).optional(),
 
+  PAYLOAD_ENCRYPTION_KEYS: z.string().max(4000).optional(),
+  /** Browser origins allowed to call the codec server: the Temporal UI's (the dev server's UI by default). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+
   VIPPS_BASE_URL: url.optional(),
   VIPPS_CLIENT_ID: z.string().min(1).optional(),
   VIPPS_CLIENT_SECRET: z.string().min(1).optional(),
@@ -139,6 +147,8 @@ const EnvSchema = z.object({
 
   DEMO_EASYPARK_USERNAME: z.string().min(1).optional(),
   DEMO_EASYPARK_PASSWORD: secret.optional(),
+
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -174,6 +184,7 @@ export interface Config extends Omit<Env, Defaulted> {
   VIPPS_WEBHOOK_SECRET: string;
   DEMO_EASYPARK_USERNAME: string;
   DEMO_EASYPARK_PASSWORD: string;
+  PAYLOAD_ENCRYPTION_KEYS: string;
   autopayOperators: Record<string, { clientId: string; clientSecret: string }>;
 }
 
@@ -247,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.WORKER_MAX_CACHED_WORKFLOWS > 0 && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
     problems.push('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (a running workflow task holds its workflow in the cache)');
+  }
+  if (e.PAYLOAD_ENCRYPTION_KEYS !== undefined) {
+    try {
+      parseKeyRing(e.PAYLOAD_ENCRYPTION_KEYS);
+    } catch (err) {
+      problems.push(`PAYLOAD_ENCRYPTION_KEYS: ${(err as Error).message}`);
+    }
   }
   if (!sandbox) problems.push(...productionProblems(e, operators));
   if (problems.length > 0) throw new ConfigError(`invalid environment (APP_MODE=${e.APP_MODE}):\n${problems.map((p) => `  ${p}`).join('\n')}`);

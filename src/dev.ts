@@ -3,6 +3,7 @@
  * and FerretDB unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider sandboxes, the worker
  * and the API; seeds demo data; prints every URL. Ctrl-C stops everything.
  */
+import './observability/bootstrap';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { assertSandbox, loadConfig } from './config';
@@ -11,9 +12,16 @@ import { seedDemoData } from './db/seed';
 import { startApi } from './api/server';
 import { ROOT, startFerretDb, startTemporalDev, type RunningServer } from './platform/local-servers';
 import { createSandboxApp } from './providers/sandbox-app';
+import { componentLogger } from './observability/logger';
+import { startOpsServer } from './observability/ops-server';
+import { installTemporalRuntime } from './observability/temporal-runtime';
+import { tracing } from './observability/tracing';
+import { startWorkerHealthServer } from './observability/worker-health';
 import { buildWorker } from '../workers/run-worker';
 
-const say = (m: string) => console.log(`[start] ${m}`);
+const log = componentLogger('start');
+const sandboxLog = componentLogger('sandbox');
+const say = (m: string) => log.info(m);
 
 const children: RunningServer[] = [];
 
@@ -33,28 +41,37 @@ async function main(): Promise<void> {
   }
   if (startServers.temporal) {
     say('starting the Temporal dev server (data in .data/temporal.db) on 127.0.0.1:7233, UI on 8233');
-    children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db') }));
+    children.push(await startTemporalDev({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db'), uiCodecEndpoint: `${config.PUBLIC_BASE_URL}/codec` }));
   }
 
   await connectDb(config.MONGODB_URI, config.DB_TIMEOUT_MS);
   await seedDemoData(config);
   say('demo data seeded');
 
-  const sandbox = createSandboxApp(config, (m) => console.log(`[sandbox] ${m}`));
+  const sandbox = createSandboxApp(config, (m) => sandboxLog.info(m));
   const sandboxServer = sandbox.app.listen(config.SANDBOX_PORT, '0.0.0.0');
   await new Promise((resolve) => sandboxServer.once('listening', resolve));
 
-  const { worker, close: closeWorker } = await buildWorker(config, { schedules: true });
+  installTemporalRuntime({ metricsPort: config.WORKER_METRICS_PORT });
+  const { worker, temporal: workerClient, close: closeWorker } = await buildWorker(config, { schedules: true });
   const workerRun = worker.run();
   const api = await startApi(config);
+  // One process here, so one registry: both ports serve the API's and the worker's business metrics.
+  const apiMetrics = config.API_METRICS_PORT > 0 ? await startOpsServer({ port: config.API_METRICS_PORT }) : null;
+  const workerHealth = config.WORKER_HEALTH_PORT > 0 ? await startWorkerHealthServer({ port: config.WORKER_HEALTH_PORT, worker, temporal: workerClient }) : null;
+  const at = (port: number | undefined) => (port ? `http://127.0.0.1:${port}` : 'off');
 
-  console.log(`
+  // The banner is the demo's user interface, not a log line: it goes to the terminal as it is.
+  process.stdout.write(`
   Parking payment engine is running
   ---------------------------------
   API              ${config.PUBLIC_BASE_URL}        (health: /healthz, /readyz)
   Provider sandbox ${config.SANDBOX_BASE_URL}        (/netopia /epx /autopay /vipps /easypark)
   Temporal         ${config.TEMPORAL_ADDRESS}${startServers.temporal ? '\n  Temporal UI      http://127.0.0.1:8233' : ''}
   MongoDB          ${config.MONGODB_URI}
+  Metrics          API ${at(apiMetrics?.port)}/metrics, worker ${at(workerHealth?.port)}/metrics, Temporal SDK ${at(config.WORKER_METRICS_PORT)}/metrics
+  Worker health    ${at(workerHealth?.port)}/healthz
+  Traces           ${tracing()?.enabled ? `OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'the OTEL_* default'}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)'}
 
   Demo driver token   ${config.DEMO_DRIVER_TOKEN}     (Authorization: Bearer ...)
   Demo gate API keys  ${config.DEMO_GATE_API_KEY}-<parking>-<entrance|exit>   (X-API-Key; one per gate, bound to its MAC)
@@ -75,6 +92,9 @@ async function main(): Promise<void> {
     await workerRun.catch(() => undefined);
     await closeWorker().catch(() => undefined);
     await api.close().catch(() => undefined);
+    await apiMetrics?.close();
+    await workerHealth?.close();
+    await tracing()?.shutdown().catch(() => undefined);
     sandbox.close();
     await new Promise<void>((resolve) => {
       sandboxServer.close(() => resolve());
@@ -90,7 +110,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err) => {
-  console.error('[start] failed:', err instanceof Error ? err.message : err);
+  log.fatal({ err }, 'start failed');
   // Never leave a half-started stack behind: the servers we started go down with us.
   for (const child of children.reverse()) await child.stop();
   process.exit(1);

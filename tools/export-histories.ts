@@ -24,6 +24,7 @@ import { createSandboxApp } from '../src/providers/sandbox-app';
 import { buildWorker } from '../workers/run-worker';
 import { TEST_PANS } from '../test/helpers/test-cards';
 import { SCENARIOS } from './history-scenarios';
+import { encryptingDataConverter } from '../src/codec/data-converter';
 
 const HISTORIES_DIR = path.join(ROOT, 'test', 'replay', 'histories');
 
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     });
     const api = await startApi(config);
     cleanups.unshift(() => api.close());
-    const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(config) });
     cleanups.unshift(() => client.connection.close());
 
     mkdirSync(HISTORIES_DIR, { recursive: true });

@@ -1,15 +1,33 @@
+import type { DataConverter, Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { observabilityActivityInterceptor } from '../src/observability/activity-interceptor';
+import { componentLogger } from '../src/observability/logger';
+import { otelActivityInterceptor, WORKFLOW_INTERCEPTOR_MODULES, workflowSpanSinks } from '../src/observability/temporal-interceptors';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundles workflows/ once per process (webpack takes seconds; tests start several workers). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    // Tracing's workflow half is always bundled, so that turning OTEL on or off never changes the workflow code.
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 
+/** What a replay worker needs besides histories: the bundle and the sink its tracing interceptors call. */
+export async function replayWorkerOptions() {
+  return { workflowBundle: await workflowBundle(), sinks: workflowSpanSinks() };
+}
+
 const noop = () => undefined;
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+const bundlerLog = componentLogger('bundler');
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (message: string, meta?: object) => bundlerLog.error(meta ?? {}, message), log: noop };
+
+/** In-flight activities get this long on shutdown (SIGTERM) before they are cancelled; tests stop at once. */
+const DEFAULT_SHUTDOWN_GRACE_TIME = 0;
 
 /** How much one worker process takes on at once (from the WORKER_* configuration; SDK defaults when absent). */
 export interface WorkerSizing {
@@ -24,6 +42,9 @@ export async function createWorker(opts: {
   namespace: string;
   taskQueue: string;
   activities: object;
+  /** The product's encrypting converter (src/codec/data-converter.ts): clients and workers must share it. */
+  dataConverter: DataConverter;
+  shutdownGraceTime?: Duration;
   sizing?: WorkerSizing;
 }): Promise<Worker> {
   return Worker.create({
@@ -32,6 +53,10 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: opts.activities,
+    dataConverter: opts.dataConverter,
+    shutdownGraceTime: opts.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
+    interceptors: { activity: [otelActivityInterceptor, observabilityActivityInterceptor] },
+    sinks: workflowSpanSinks(),
     ...opts.sizing,
   });
 }

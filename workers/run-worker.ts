@@ -2,8 +2,11 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../src/config';
+import { clientInterceptors } from '../src/observability/temporal-interceptors';
+import { graceTime } from '../src/observability/config';
 import { createProviderClients, type ProviderClients } from '../src/providers/clients';
 import { ensureDailyReconciliationSchedule } from '../src/temporal/schedules';
+import { encryptingDataConverter } from '../src/codec/data-converter';
 import { createWorker, type WorkerSizing } from './create-worker';
 
 /** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
@@ -32,16 +35,26 @@ export const workerSizing = (config: Config): WorkerSizing => ({
 });
 
 /** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
-export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; temporal: Client; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = encryptingDataConverter(config);
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: clientInterceptors(), dataConverter });
   const providers = createProviderClients(config);
   const activities = createActivities(activityDeps(config, providers, temporal));
-  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, activities, sizing: workerSizing(config) });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities,
+    dataConverter,
+    shutdownGraceTime: graceTime(config.WORKER_SHUTDOWN_GRACE_TIME),
+    sizing: workerSizing(config),
+  });
   if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
     worker,
+    temporal,
     close: async () => {
       await connection.close();
       await clientConnection.close();

@@ -115,6 +115,8 @@ export interface SessionView {
   attentionCode?: string | null;
   /** Something the driver should know now, in words a driver understands (e.g. the camera has not seen the car). */
   notice?: string | null;
+  /** The last thing a person did about this session's attention (the ops queue). */
+  lastOpsAction?: (OpsAction & { at: string; attentionCode: string | null }) | null;
   closedReason: string | null;
 }
 
@@ -153,6 +155,17 @@ export interface AttentionNotice {
   message: string;
 }
 export const attentionSignal = defineSignal<[AttentionNotice]>('attention');
+/**
+ * A person acted on a session that needs one (the ops queue): `resolve` clears the attention (and, for a stay or
+ * an amount held for review, lets it be charged); `retry` asks the provider about unsettled attempts now. Who, why
+ * and when stay in the history with the signal.
+ */
+export interface OpsAction {
+  action: 'resolve' | 'retry';
+  by: string;
+  note: string;
+}
+export const opsActionSignal = defineSignal<[OpsAction]>('opsAction');
 
 // Updates: requests that need an answer, rejected by their validators in a wrong state.
 export interface AccessAttemptRequest {

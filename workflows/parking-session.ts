@@ -16,16 +16,20 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
-import type { SessionActivities } from '../activities/contracts';
+import type { LedgerEntryInput, SessionActivities } from '../activities/contracts';
 import type { OrderRefundActivities } from '../activities/order-refunds';
 import { addsUp } from '../src/domain/vat';
 import { money } from '../src/domain/money';
@@ -41,6 +45,7 @@ import { canTransition, cancelRefusal, finalizeRefusal, isTerminal, type Session
 import {
   accessAttemptUpdate,
   attentionSignal,
+  opsActionSignal,
   autopayCancelledSignal,
   autopayEndedSignal,
   cancelUpdate,
@@ -51,6 +56,7 @@ import {
   sessionViewQuery,
   startPaymentUpdate,
   type AttentionNotice,
+  type OpsAction,
   type AutopayEnded,
   type CancelRequest,
   type Direction,
@@ -68,34 +74,54 @@ import { SA_AMOUNT, SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA
 
 /** Sessions started before this marker run parkingSessionV1 to the end; new ones run this file. */
 export const SETTLEMENT_PATCH = 'settlement-v2';
+/**
+ * Sessions started with this marker are lean: the read model and the ledger are written by one local activity per
+ * handled message, pricing is a local activity, the wake-up timer is kept while its deadline holds, and an access
+ * attempt is projected only when it spends the key. Sessions started before it replay the settlement-v2 commands.
+ */
+export const LEAN_PATCH = 'lean-v3';
 
-const refundActs = proxyActivities<OrderRefundActivities>({
+const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
 
-const acts = proxyActivities<SessionActivities>({
+const sessionProxy = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2, nonRetryableErrorTypes: ['PricingRejected'] },
 });
 
 // A person is waiting on the pay page: a few quick tries, then "provider unavailable, try again".
-const payPageActs = proxyActivities<SessionActivities>({
+const payPageProxy = proxyActivities<SessionActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['CardProviderRejected'] },
 });
 
 // Status queries and voids are retried by the main loop's own schedule, so each call gives up quickly.
-const settleActs = proxyActivities<SessionActivities>({
+const settleProxy = proxyActivities<SessionActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: ['CardProviderRejected'] },
 });
 
 // Autopay: business refusals are typed; the main loop decides whether to try again later.
-const autopayActs = proxyActivities<SessionActivities>({
+const autopayProxy = proxyActivities<SessionActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['AutopayRejected', 'AutopayNotSeen'] },
 });
+
+// lean-v3. Ledger rows are unique per key, so a re-run local activity books nothing twice: retried until the database
+// takes them (past a minute the SDK backs off with timers). The projection inside reports failure instead of throwing.
+const stepActs = proxyLocalActivities<SessionActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+// Pricing is pure over the tariff row: a few quick tries; a rejection is final (ops), an outage is "try again".
+const priceActs = proxyLocalActivities<SessionActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['PricingRejected', 'NotFound'] },
+});
+/** A read-model write that failed is tried again this long after (the workflow's own state is unaffected). */
+const PROJECTION_RETRY_MS = 30_000;
 
 const DEFAULT_GATE_SKEW_MS = 5 * 60_000;
 const DEFAULT_ANPR_CONNECT_WINDOW_MS = 15 * 60_000;
@@ -112,16 +138,20 @@ type Work =
   | { kind: 'access'; direction: Direction; reply: Pending<{ key: SmartKeyView; view: SessionView }> }
   | { kind: 'gate'; event: GateEvent }
   | { kind: 'providerResult'; result: PaymentResult }
-  | { kind: 'attention'; notice: AttentionNotice };
+  | { kind: 'attention'; notice: AttentionNotice }
+  | { kind: 'opsAction'; action: OpsAction };
 
 const isRefusal = (v: unknown): v is Refusal => typeof v === 'object' && v !== null && 'refused' in v;
 
 export async function parkingSession(input: ParkingSessionInput): Promise<SessionView> {
+  // lean-v3 is asked first, so a new session records one patch marker (each also upserts TemporalChangeVersion),
+  // not two. Older histories hold no lean-v3 marker: they go on to the settlement-v2 question exactly as before.
+  if (patched(LEAN_PATCH)) return settledParkingSession(input, true);
   if (!patched(SETTLEMENT_PATCH)) return parkingSessionV1(input);
-  return settledParkingSession(input);
+  return settledParkingSession(input, false);
 }
 
-async function settledParkingSession(input: ParkingSessionInput): Promise<SessionView> {
+async function settledParkingSession(input: ParkingSessionInput, lean: boolean): Promise<SessionView> {
   const { sessionId, parking, settings } = input;
   const startedAtMs = Date.now();
   let version = 0;
@@ -131,7 +161,39 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
   let anprNextConnectAt = input.kind === 'anpr' ? startedAtMs : Infinity;
   /** Per started attempt: when it started, how many status queries were made, when the next one is due. */
   const checks = new Map<string, { startedAt: number; done: number; dueAt: number }>();
+  /** lean-v3: the one wake-up timer, while its deadline is still the next one. */
+  let alarm: { at: number; rang: boolean; scope: CancellationScope } | undefined;
   const published = new Map<string, string | number>();
+  /** lean-v3: ledger rows waiting for this message's one local activity (always empty before lean-v3). */
+  const pendingLedger: LedgerEntryInput[] = [];
+  /** lean-v3: set when the last projection failed; the read model is written again at this time. */
+  let projectionDueAt: number | undefined;
+
+  /** Queued ledger rows are written before any other effect, so nothing downstream reads a ledger behind us. */
+  function ledgerFirst<T extends object>(proxy: T): T {
+    if (!lean) return proxy;
+    return new Proxy(proxy, {
+      get(target, prop, receiver) {
+        const fn: unknown = Reflect.get(target, prop, receiver);
+        if (typeof fn !== 'function') return fn;
+        return (...args: unknown[]) => (pendingLedger.length ? flushLedger().then(() => fn(...args)) : fn(...args));
+      },
+    });
+  }
+  const acts = ledgerFirst(sessionProxy);
+  const refundActs = ledgerFirst(refundProxy);
+  const payPageActs = ledgerFirst(payPageProxy);
+  const settleActs = ledgerFirst(settleProxy);
+  const autopayActs = ledgerFirst(autopayProxy);
+
+  async function book(entry: LedgerEntryInput): Promise<void> {
+    if (lean) pendingLedger.push(entry);
+    else await acts.recordLedgerEntry(entry);
+  }
+
+  async function flushLedger(): Promise<void> {
+    if (pendingLedger.length) await stepActs.recordSessionStep({ ledger: pendingLedger.splice(0), view: null });
+  }
 
   const nowIso = () => new Date(Date.now()).toISOString();
   const newKey = (direction: Direction, accessCommand?: string): SmartKeyView => ({
@@ -212,7 +274,27 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
     const changed = wanted.filter(([name, value]) => published.get(name) !== value);
     for (const [name, value] of changed) published.set(name, value);
     if (changed.length) upsertSearchAttributes(changed.map(([, , pair]) => pair));
-    await acts.projectSession({ ...view, version });
+    if (!lean) {
+      await acts.projectSession({ ...view, version });
+      return;
+    }
+    // Eventually consistent: a failed write is reported, retried later, and never holds up a decision or an answer.
+    const { projected } = await stepActs.recordSessionStep({ ledger: pendingLedger.splice(0), view: { ...view, version } });
+    projectionDueAt = projected ? undefined : Date.now() + PROJECTION_RETRY_MS;
+  }
+
+  /** lean-v3: what the client set at start (src/temporal/session-search-attributes.ts) is not upserted again. */
+  function seedPublished(): void {
+    const given = workflowInfo().typedSearchAttributes;
+    const seeds: Array<[string, string | number | undefined]> = [
+      ['state', given.get(SA_STATE)],
+      ['payment', given.get(SA_PAYMENT_STATUS)],
+      ['attention', given.get(SA_ATTENTION)],
+      ['session', given.get(SA_SESSION_ID)],
+      ['parking', given.get(SA_PARKING_ID)],
+      ['plate', given.get(SA_PLATE)],
+    ];
+    for (const [name, value] of seeds) if (value !== undefined) published.set(name, value);
   }
 
   // ---- attempts -------------------------------------------------------------------------------
@@ -278,7 +360,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
       a.reason = r.reason ?? (after === 'declined' ? 'Payment declined' : after === 'voided' ? 'Payment cancelled' : 'Payment expired');
       a.reasonCode = r.reasonCode ?? after;
       if (currentAttempt() === a && !isPaid()) view.paymentStatus = after === 'declined' ? 'declined' : 'expired';
-      await acts.recordLedgerEntry({
+      await book({
         ...ledgerBase(a, r.providerRef),
         ...amountParts(),
         kind: 'decline',
@@ -329,7 +411,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
         : !keep
           ? `capture after the session was ${view.state}`
           : undefined;
-    await acts.recordLedgerEntry({
+    await book({
       ...ledgerBase(a, r.providerRef),
       // A mismatched capture is booked as what was taken; its VAT split is the session's only when it matches.
       ...(mismatch ? { gross: r.amount, net: r.amount, vat: '0.00', currency: r.currency } : amountParts()),
@@ -407,6 +489,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
     for (const a of unresolvedAttempts()) if (a.status === 'started') times.push(checks.get(a.orderId)?.dueAt ?? Date.now());
     if (view.state === 'entering' && view.kind === 'barrier') times.push(startedAtMs + settings.entryTimeoutMs);
     if (view.state === 'entering' && view.kind === 'anpr') times.push(anprNextConnectAt);
+    if (projectionDueAt !== undefined) times.push(projectionDueAt);
     return times.length ? Math.min(...times) : undefined;
   }
 
@@ -449,6 +532,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
   setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
   setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
   setHandler(attentionSignal, (notice) => void queue.push({ kind: 'attention', notice }));
+  setHandler(opsActionSignal, (action) => void queue.push({ kind: 'opsAction', action }));
 
   setHandler(finalizeUpdate, (req) => enqueue<SessionView>((reply) => ({ kind: 'finalize', req, reply })), {
     validator: (req) => {
@@ -498,13 +582,15 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
 
   // ---- the main loop ---------------------------------------------------------------------------
 
+  if (lean) seedPublished();
   await publish();
   for (;;) {
     const settled = () => isTerminal(view.state) && unresolvedAttempts().length === 0 && queue.length === 0;
     const wakeAt = nextWakeAt();
     const ready = () => queue.length > 0 || settled() || anprEventWaiting();
     if (!ready()) {
-      if (wakeAt === undefined) await condition(ready);
+      if (lean) await waitUntil(ready, wakeAt);
+      else if (wakeAt === undefined) await condition(ready);
       else if (wakeAt > Date.now()) await condition(ready, wakeAt - Date.now());
     }
     if (settled()) break;
@@ -513,12 +599,41 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
     let answer: (() => void) | undefined;
     if (work) [changed, answer] = await handle(work);
     changed = (await runDueLifecycle()) || changed;
+    if (projectionDueAt !== undefined && Date.now() >= projectionDueAt) changed = true;
     // The read model is written before the caller hears back: the next request (a gate, a list) finds it.
-    if (changed) await publish();
+    if (changed || pendingLedger.length > 0) await publish();
     answer?.();
+  }
+  await flushLedger();
+  // A closed session's last view must reach the read model: lists and reports read it once the history is gone.
+  while (projectionDueAt !== undefined) {
+    await sleep(PROJECTION_RETRY_MS);
+    await publish();
   }
   await condition(allHandlersFinished);
   return view;
+
+  /**
+   * lean-v3: waits for work or the next wake-up. The timer is kept across messages while its deadline holds (a
+   * gate's access attempt does not cancel and restart the entry timeout), and cancelled once it is not needed.
+   */
+  async function waitUntil(ready: () => boolean, wakeAt: number | undefined): Promise<void> {
+    if (alarm && alarm.at !== wakeAt) {
+      if (!alarm.rang) alarm.scope.cancel();
+      alarm = undefined;
+    }
+    if (wakeAt !== undefined && wakeAt <= Date.now()) return;
+    if (wakeAt !== undefined && !alarm) {
+      const next = { at: wakeAt, rang: false, scope: new CancellationScope() };
+      next.scope.run(() => sleep(wakeAt - Date.now())).then(
+        () => void (next.rang = true),
+        () => undefined, // cancelled: a newer deadline replaced it
+      );
+      alarm = next;
+    }
+    await condition(() => ready() || alarm?.rang === true);
+    if (alarm?.rang) alarm = undefined;
+  }
 
   function anprEventWaiting(): boolean {
     return view.kind === 'anpr' && view.state === 'active' && (autopayEnded !== null || autopayCancelled);
@@ -559,11 +674,15 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
       case 'attention':
         needsOps(work.notice.code, work.notice.message);
         return [true, undefined];
+      case 'opsAction':
+        return [onOpsAction(work.action), undefined];
       case 'access': {
         const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;
         if (!key || key.remainingTries <= 0) return [false, reply(work.reply, { refused: `the ${work.direction} smart key cannot be used now`, code: 'InvalidState' })];
         key.remainingTries -= 1;
-        return [true, reply(work.reply, { key, view })];
+        // lean-v3: a try is answered from the update's result; the read model catches up with the gate event that
+        // follows, and at once when the key is spent.
+        return [lean ? key.remainingTries === 0 : true, reply(work.reply, { key, view })];
       }
       case 'finalize':
         return [true, reply(work.reply, await finalize(work.req))];
@@ -604,6 +723,18 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
     return false;
   }
 
+  /** No command of its own: a resolve clears the hold, a retry makes settlement due now (the loop does the asking). */
+  function onOpsAction(action: OpsAction): boolean {
+    view.lastOpsAction = { ...action, at: nowIso(), attentionCode: view.attentionCode ?? null };
+    if (action.action === 'resolve') {
+      view.attentionCode = null;
+      view.attention = null;
+    } else {
+      hurrySettlement();
+    }
+    return true;
+  }
+
   async function finalize(req: FinalizeRequest): Promise<SessionView | Refusal> {
     // Re-checked in the loop: a cancel or another finalize may have run since the validator.
     if (req.securedParkingId !== parking.id) return { refused: 'parking mismatch', code: 'InvalidState' };
@@ -615,8 +746,10 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
       const startTime = view.startTime ?? view.createdAt;
       let amount;
       try {
-        amount = await acts.priceSession({ parkingId: parking.id, startTime, endTime });
+        amount = await (lean ? priceActs : acts).priceSession({ parkingId: parking.id, startTime, endTime });
       } catch (err) {
+        const final = failureType(err) === 'PricingRejected' || failureType(err) === 'NotFound';
+        if (lean && !final) return { refused: 'the price could not be worked out right now, try again in a minute', code: 'ProviderUnavailable' };
         needsOps('pricing_failed', `the stay ${startTime} → ${endTime} could not be priced: ${String(err)}`);
         return { refused: 'this parking could not be priced: an operator will settle it', code: 'NeedsOps' };
       }
@@ -692,7 +825,7 @@ async function settledParkingSession(input: ParkingSessionInput): Promise<Sessio
           code: refusedByProvider ? 'CardProviderRejected' : 'ProviderUnavailable',
         };
       }
-      await acts.recordLedgerEntry({
+      await book({
         ...ledgerBase(a, a.providerRef),
         ...amountParts(),
         kind: 'attempt',

@@ -1,13 +1,19 @@
 import express, { type Express } from 'express';
+import { SessionModel } from '../db/models';
+import { requestContext } from '../observability/http-context';
+import { registerAttentionGauge } from '../observability/metrics';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { authFailureLimit, rateLimit } from './rate-limit';
 import { carDriverRoutes } from './routes/car-driver';
+import { codecRoutes } from './routes/codec';
 import { easyParkRoutes } from './routes/easypark';
 import { gateRoutes } from './routes/gates';
 import { healthRoutes } from './routes/health';
 import { opsRoutes } from './routes/ops';
+import { opsAttentionRoutes } from './routes/ops-attention';
 import { opsOrderRefundRoutes } from './routes/ops-order-refunds';
+import { opsReferenceDataRoutes } from './routes/ops-reference-data';
 import { paymentRoutes } from './routes/payment';
 import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { reportRoutes } from './routes/reports';
@@ -18,9 +24,14 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // First: every later middleware, route and log line runs with the request id (and X-Request-Id is always answered).
+  app.use(requestContext());
+  registerAttentionGauge(() => SessionModel.countDocuments({ 'view.attentionCode': { $nin: [null, ''] } }).maxTimeMS(2000).exec());
   const keepRaw = (req: express.Request, _res: unknown, buf: Buffer) => {
     req.rawBody = buf;
   };
+  // Before the 100 kB body limit: the Temporal UI decodes a whole history page at once.
+  app.use(codecRoutes(deps));
   app.use(express.json({ limit: '100kb', verify: keepRaw }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', verify: keepRaw }));
 
@@ -36,8 +47,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(providerCallbackRoutes(deps));
   app.use(vippsRoutes(deps));
   app.use(easyParkRoutes(deps));
+  app.use(opsAttentionRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsOrderRefundRoutes(deps));
+  app.use(opsReferenceDataRoutes());
   app.use(reportRoutes(deps));
 
   app.use(notFoundHandler);

@@ -4,6 +4,10 @@ import { ZodError } from 'zod';
 import { isDbUnavailable } from '../db/connection';
 import { netopiaIpnReply } from '../providers/netopia/inbound';
 import { isTemporalUnavailable } from '../temporal/unavailable';
+import { routeOf } from '../observability/http-context';
+import { componentLogger } from '../observability/logger';
+
+const log = componentLogger('api');
 
 /** Every client error the API answers: status, machine-readable code, message, optional details. */
 export class ApiError extends Error {
@@ -71,7 +75,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof ApiError) return body(err.status, err.code, err.message, err.details);
   const outage = dependencyError(err);
   if (outage) {
-    console.warn(`[api] ${req.method} ${req.path}: ${outage.message} (${(err as Error).name}: ${(err as Error).message})`);
+    log.warn({ method: req.method, route: routeOf(req), err }, outage.message);
     return body(outage.status, outage.code, outage.message);
   }
   if (err instanceof ZodError) return body(400, 'validation_error', 'request body is invalid', zodDetails(err));
@@ -81,7 +85,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (e?.type === 'entity.parse.failed') return body(400, 'invalid_json', 'request body is not valid JSON');
   if (e?.type === 'entity.too.large') return body(413, 'payload_too_large', 'request body is too large');
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return body(e.status, 'bad_request', e.message ?? 'bad request');
-  console.error('[api] unhandled error', err);
+  log.error({ method: req.method, route: routeOf(req), err }, 'unhandled error');
   return body(500, 'internal_error', 'internal error');
 };
 

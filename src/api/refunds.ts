@@ -7,6 +7,9 @@ import { refundWorkflowId } from '../temporal/ids';
 import type { RefundOutcome } from '../../activities/refunds';
 import type { sessionRefund } from '../../workflows/session-refund';
 import { ApiError, conflict, unavailable } from './errors';
+import { componentLogger } from '../observability/logger';
+
+const log = componentLogger('refunds');
 
 /**
  * Stripe's idempotency contract for ops refunds, keyed by (session, request_id): the first request's
@@ -73,7 +76,7 @@ export async function runRefund(temporal: Client, taskQueue: string, cmd: Refund
     }
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      console.warn(`[api] refund ${workflowId} could not complete: ${err.message}`);
+      log.warn({ workflowId, err }, 'refund could not complete');
       throw unavailable('the card provider');
     }
     throw err;

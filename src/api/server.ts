@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { pingDb } from '../db/connection';
 import { createProviderClients, netopiaPublicKeyResolver } from '../providers/clients';
 import { connectTemporal, pingTemporal } from '../temporal/connection';
+import { encryptingDataConverter } from '../codec/data-converter';
 import { createApp } from './app';
 
 /** Starts the API on config.PORT (0 for a free port); returns the server and its base URL. */
@@ -10,7 +11,7 @@ export async function startApi(config: Config): Promise<{ server: Server; url: s
   const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, {
     rpcMs: config.TEMPORAL_RPC_TIMEOUT_MS,
     waitMs: config.TEMPORAL_WAIT_TIMEOUT_MS,
-  });
+  }, encryptingDataConverter(config));
   const providers = createProviderClients(config);
   const app = createApp({
     config,

@@ -1,17 +1,38 @@
 import { assertSandbox, type Config } from '../config';
-import { hashPassword } from '../security/password';
-import { createGate, createOpsUser, issueDriverToken } from './credentials';
+import { putFleet, putGate, putOperator, putParking } from '../reference-data/service';
+import { ParkingBody } from '../reference-data/schemas';
+import { createOpsUser, issueDriverToken } from './credentials';
 import { DEMO_OPS_USER, DEMO_PARKINGS, demoGateKey, type Direction } from './demo-data';
-import { DriverModel, FleetModel, OperatorModel, ParkingModel } from './models';
+import { DriverModel } from './models';
+
+type DemoParking = (typeof DEMO_PARKINGS)[number];
+
+/** A demo parking in the ops API's shape: the seed makes parkings and gates the way ops do. */
+function demoParkingBody(p: DemoParking): ParkingBody {
+  const tariff = p.tariff as { graceMinutes: number; intervalMinutes: number; pricePerInterval: string; dailyCap: string | null };
+  const anpr = p.anpr as { areaCode: string; operatorId: string } | undefined;
+  return ParkingBody.parse({
+    name: p.name,
+    description: p.description,
+    currency: p.currency,
+    time_zone: p.timeZone,
+    vat_percent: p.vatPercent,
+    card_provider: p.cardProvider,
+    tariff: { grace_minutes: tariff.graceMinutes, interval_minutes: tariff.intervalMinutes, price_per_interval: tariff.pricePerInterval, daily_cap: tariff.dailyCap },
+    anpr: anpr ? { area_code: anpr.areaCode, operator_id: anpr.operatorId } : null,
+  });
+}
 
 /** Demo reference data and credentials, sandbox only; idempotent: upserts by natural key. */
 export async function seedDemoData(config: Config): Promise<void> {
   assertSandbox(config, 'seeding demo data');
+  // Camera parkings name their Autopay operator, so it exists first.
+  await putOperator('demo-operator', { name: 'Demo operator', callback_auth: { method: config.DEMO_AUTOPAY_CALLBACK_AUTH, secret: config.DEMO_AUTOPAY_CALLBACK_SECRET } });
   for (const p of DEMO_PARKINGS) {
-    await ParkingModel.updateOne({ id: p.id }, { $set: p }, { upsert: true });
+    await putParking(p.id, demoParkingBody(p));
     for (const ap of p.accessPoints) {
       const direction = ap.direction as Direction;
-      await createGate({ id: `demo-${p.id}-${direction}`, parkingId: p.id, direction, macAddress: ap.macAddress }, demoGateKey(config, p.id, direction));
+      await putGate(p.id, `demo-${p.id}-${direction}`, { direction, mac_address: ap.macAddress, name: ap.name }, demoGateKey(config, p.id, direction));
     }
   }
   await createOpsUser(DEMO_OPS_USER, config.OPS_API_TOKEN);
@@ -23,22 +44,11 @@ export async function seedDemoData(config: Config): Promise<void> {
   );
   // Each seed (start) renews the demo token's expiry; a revocation by ops stays.
   await issueDriverToken('demo-driver', 'demo', config.DRIVER_TOKEN_TTL_DAYS, config.DEMO_DRIVER_TOKEN);
-  await OperatorModel.updateOne(
-    { id: 'demo-operator' },
-    { $set: { name: 'Demo operator', callbackAuth: { method: config.DEMO_AUTOPAY_CALLBACK_AUTH, secretHash: await hashPassword(config.DEMO_AUTOPAY_CALLBACK_SECRET) } } },
-    { upsert: true },
-  );
-  await FleetModel.updateOne(
-    { id: 'demo-fleet' },
-    {
-      $set: {
-        name: 'Demo fleet',
-        username: config.DEMO_EASYPARK_USERNAME,
-        passwordHash: await hashPassword(config.DEMO_EASYPARK_PASSWORD),
-        currency: 'SEK',
-        rebillDrivers: true,
-      },
-    },
-    { upsert: true },
-  );
+  await putFleet('demo-fleet', {
+    name: 'Demo fleet',
+    username: config.DEMO_EASYPARK_USERNAME,
+    password: config.DEMO_EASYPARK_PASSWORD,
+    currency: 'SEK',
+    rebill_drivers: true,
+  });
 }

@@ -113,6 +113,8 @@ export interface TemporalDevOptions {
   /** SQLite file that keeps workflows across restarts; null keeps them in memory. */
   dbFile: string | null;
   namespace?: string;
+  /** The UI decodes encrypted payloads through this codec server (the API's /codec). */
+  uiCodecEndpoint?: string;
   log?: 'inherit' | 'ignore' | ((line: string) => void);
 }
 
@@ -120,6 +122,7 @@ export async function startTemporalDev(opts: TemporalDevOptions): Promise<Runnin
   assertToolsBuilt();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   args.push(...(opts.uiPort === null ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
+  if (opts.uiPort !== null && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFile) {
     mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);

@@ -4,6 +4,8 @@
  * its own schedule), at most 2 quick retries inside it on no answer, 5xx, 408 and 429, and the client's circuit
  * breaker. Any other answer (2xx, a 4xx refusal) goes back to the client to read: refusals are never retried.
  */
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { providerCallDuration, providerCallErrors } from '../observability/metrics';
 import { ProviderUnavailable, isUnavailableStatus } from './card-provider';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import { httpRequest, type HttpRequest, type HttpResponse } from './http';
@@ -53,7 +55,39 @@ export class BoundedHttp {
   /** Several requests (token + call, lookup + refund) as one call: they share one deadline. */
   async call<T>(fn: (send: Send) => Promise<T>): Promise<T> {
     const deadlineAt = Date.now() + this.deadlineMs;
-    return fn((req) => this.breaker.run(() => this.attempts(req, deadlineAt), (res) => isUnavailableStatus(res.status)));
+    return fn((req) => this.observed(req, (traced) => this.breaker.run(() => this.attempts(traced, deadlineAt), (res) => isUnavailableStatus(res.status))));
+  }
+
+  /**
+   * One request (its quick retries included) as a client span, its trace context sent along (traceparent), and in
+   * the provider latency histogram. The span names the host and path only: queries may carry credentials.
+   */
+  private async observed(req: BoundedRequest, run: (traced: BoundedRequest) => Promise<HttpResponse>): Promise<HttpResponse> {
+    const url = new URL(req.url);
+    const span = trace.getTracer('parking-payment-engine').startSpan(`${this.provider} ${req.method}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': req.method, 'server.address': url.hostname, 'url.path': url.pathname, 'provider.name': this.provider },
+    });
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const active = trace.setSpan(context.active(), span);
+    const headers: Record<string, string> = { ...req.headers };
+    propagation.inject(active, headers);
+    try {
+      const res = await context.with(active, () => run({ ...req, headers }));
+      span.setAttribute('http.response.status_code', res.status);
+      const outcome = isUnavailableStatus(res.status) ? 'unavailable' : res.status >= 400 ? 'refused' : 'ok';
+      if (outcome === 'unavailable') span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.status}` });
+      providerCallDuration.observe({ provider: this.provider, outcome }, seconds());
+      return res;
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+      providerCallDuration.observe({ provider: this.provider, outcome: 'unavailable' }, seconds());
+      if (/circuit open/.test((err as Error).message)) providerCallErrors.inc({ provider: this.provider, reason: 'circuit_open' });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 
   /** Returns the first answer that is not "unavailable", else the last such answer; throws if none came at all. */
@@ -72,7 +106,9 @@ export class BoundedHttp {
         last = await httpRequest({ ...req, timeoutMs: Math.min(this.attemptTimeoutMs, left), retries: 0 });
         if (!isUnavailableStatus(last.status)) return last;
         lastError = `HTTP ${last.status}`;
+        providerCallErrors.inc({ provider: this.provider, reason: `status_${last.status >= 500 ? '5xx' : last.status}` });
       } catch (err) {
+        providerCallErrors.inc({ provider: this.provider, reason: 'transport' });
         last = undefined;
         lastError = String((err as Error).message ?? err);
       }

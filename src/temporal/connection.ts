@@ -1,5 +1,7 @@
+import type { DataConverter } from '@temporalio/common';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Client, Connection, makeGrpcRetryInterceptor, defaultGrpcRetryOptions } from '@temporalio/client';
+import { clientInterceptors } from '../observability/temporal-interceptors';
 
 /** Calls the server holds open until something happens (results, update outcomes): they get the longer wait budget. */
 const WAITING_METHODS = /\/(GetWorkflowExecutionHistory|PollWorkflowExecutionUpdate|UpdateWorkflowExecution|ExecuteMultiOperation)$/;
@@ -31,10 +33,11 @@ export function deadlineInterceptor(deadlines: TemporalDeadlines): Interceptor {
  */
 const RETRY_ATTEMPTS = 5;
 
-export async function connectTemporal(address: string, namespace: string, deadlines?: TemporalDeadlines): Promise<Client> {
+export async function connectTemporal(address: string, namespace: string, deadlines?: TemporalDeadlines, dataConverter?: DataConverter): Promise<Client> {
   const interceptors = deadlines ? [deadlineInterceptor(deadlines), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))] : undefined;
   const connection = await Connection.connect({ address, connectTimeout: '10s', interceptors });
-  return new Client({ connection, namespace });
+  // Tracing: the span of the API call goes with start/signal/update into the workflow (a no-op with tracing off).
+  return new Client({ connection, namespace, interceptors: clientInterceptors(), dataConverter });
 }
 
 /** Readiness: the frontend answers a cheap call within 2 s (probes must not hang on a dead server). */

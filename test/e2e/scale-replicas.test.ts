@@ -146,9 +146,12 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', () => resolve()));
   expect((proxy.address() as AddressInfo).port).toBe(proxyPort);
   // Workers one after the other: each bundles the workflows (webpack) at start.
-  await start('worker-1', env);
-  await start('worker-2', env);
-  await Promise.all([start('api-1', { ...env, PORT: String(api1) }), start('api-2', { ...env, PORT: String(api2) })]);
+  // Each process also serves metrics (and a worker its health) on a port of its own: N on one host must not collide.
+  const workerEnv = async () => ({ ...env, WORKER_METRICS_PORT: String(await freePort()), WORKER_HEALTH_PORT: String(await freePort()) });
+  const apiEnv = async (port: number) => ({ ...env, PORT: String(port), API_METRICS_PORT: String(await freePort()) });
+  await start('worker-1', await workerEnv());
+  await start('worker-2', await workerEnv());
+  await Promise.all([start('api-1', await apiEnv(api1)), start('api-2', await apiEnv(api2))]);
   temporal = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
 }, 600_000);
 

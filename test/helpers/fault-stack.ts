@@ -21,6 +21,7 @@ import { connectDb, disconnectDb } from '../../src/db/connection';
 import { seedDemoData } from '../../src/db/seed';
 import { freePort, ROOT, toolPath, waitForPort } from '../../src/platform/local-servers';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
+import { testDataConverter } from './data-converter';
 
 export type ProcessName = 'temporal' | 'ferretdb' | 'sandbox' | 'worker' | 'api';
 /** Start order: what each process needs is started before it. */
@@ -39,6 +40,8 @@ export interface FaultStack {
   isRunning(name: ProcessName): boolean;
   /** Every process's log (or one's), for failure output. */
   logs(name?: ProcessName): string;
+  /** One process's whole log, as written (no header, not cut). */
+  logText(name: ProcessName): string;
   /** Kills every child and removes the temp dir; safe to call twice and after a failed start. */
   stopAll(): Promise<void>;
 }
@@ -106,6 +109,8 @@ export async function startFaultStack(name: string, env: Record<string, string> 
   installExitHook();
   const dir = mkdtempSync(path.join(os.tmpdir(), `fault-${name.replace(/[^a-zA-Z0-9_-]/g, '_')}-`));
   const [temporalPort, mongoPort, apiPort, sandboxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // Metrics and health listeners on free ports too: fault stacks of parallel test files must not share them.
+  const [apiMetricsPort, workerMetricsPort, workerHealthPort] = [await freePort(), await freePort(), await freePort()];
   // The children get process.env plus these, and the test's own config is loaded from exactly the same variables,
   // so both agree. Sandbox mode and the loopback URLs are pinned: a shell's APP_MODE=production or its own
   // PUBLIC_BASE_URL would otherwise send the children elsewhere than the test (or refuse to start them).
@@ -119,6 +124,9 @@ export async function startFaultStack(name: string, env: Record<string, string> 
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/fault_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
     TEMPORAL_TASK_QUEUE: `fault-${name}-${process.pid}`,
+    API_METRICS_PORT: String(apiMetricsPort),
+    WORKER_METRICS_PORT: String(workerMetricsPort),
+    WORKER_HEALTH_PORT: String(workerHealthPort),
     ...env,
   };
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...configEnv };
@@ -200,7 +208,7 @@ export async function startFaultStack(name: string, env: Record<string, string> 
   }
 
   // Created before Temporal runs: the connection is lazy and (re)connects when first used.
-  const temporal = new Client({ connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter });
   let stopped = false;
   let dbConnected = false;
   async function stopAll(): Promise<void> {
@@ -238,6 +246,7 @@ export async function startFaultStack(name: string, env: Record<string, string> 
       await start(n);
     },
     isRunning: (n) => children.has(n),
+    logText: (n) => (existsSync(logFile(n)) ? readFileSync(logFile(n), 'utf8') : ''),
     logs: (n) => (n ? [n] : PROCESS_NAMES).map((p) => `--- ${p} (${logFile(p)}) ---\n${tail(logFile(p), 200)}`).join('\n'),
     stopAll,
   };

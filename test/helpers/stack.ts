@@ -13,6 +13,7 @@ import { freePort } from '../../src/platform/local-servers';
 import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { buildWorker } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';
+import { testDataConverter } from './data-converter';
 
 export interface Stack {
   config: Config;
@@ -52,7 +53,7 @@ export async function startStack(
   const { worker, close: closeWorker } = await buildWorker(config);
   const running = worker.run();
   const api = await startApi(config);
-  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter });
   return {
     config,
     api: config.PUBLIC_BASE_URL,

@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testDataConverter } from './data-converter';
 import { toolPath } from '../../src/platform/local-servers';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
 
@@ -16,6 +17,7 @@ export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowE
     try {
       const env = await TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
+        client: { dataConverter: testDataConverter },
       });
       const searchAttributes = Object.fromEntries(
         Object.entries(SEARCH_ATTRIBUTE_FLAGS).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]),

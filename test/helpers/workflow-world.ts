@@ -15,6 +15,7 @@ import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';
 import { createTimeSkippingEnv } from './time-skipping';
+import { testDataConverter } from './data-converter';
 
 export interface WorkflowWorld {
   env: TestWorkflowEnvironment;
@@ -39,6 +40,7 @@ export async function startWorkflowWorld(name: string): Promise<WorkflowWorld> {
   const env = await createTimeSkippingEnv();
   const providers = createProviderClients(config);
   const worker: Worker = await createWorker({
+    dataConverter: testDataConverter,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,

@@ -8,6 +8,7 @@ const production = (): Record<string, string> => ({
   APP_MODE: 'production',
   PUBLIC_BASE_URL: 'https://parking.example.com',
   PAY_LINK_SECRET: 'p'.repeat(40),
+  PAYLOAD_ENCRYPTION_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}`,
   NETOPIA_BASE_URL: 'https://secure.netopia.example',
   NETOPIA_API_KEY: 'live-netopia-key',
   NETOPIA_POS_SIGNATURE: 'LIVE-POS-SIG',

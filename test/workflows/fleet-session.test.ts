@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -17,6 +16,7 @@ import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction }
 import type { VippsUsage } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { decodeHistoryPayload, testDataConverter } from '../helpers/data-converter';
 
 /**
  * The fleet-session workflow on the time-skipping server: a worker with every workflow (workflows/index.ts) and
@@ -78,6 +78,7 @@ beforeAll(async () => {
   env = await createTimeSkippingEnv();
   const providers = createProviderClients(config);
   worker = await createWorker({
+    dataConverter: testDataConverter,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
@@ -130,7 +131,7 @@ test("re-bills the price to the driver's active Vipps agreement: signalWithStart
   const history = await billing.fetchHistory();
   const signals = (history.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : []));
   expect(signals.map((s) => s.signalName)).toEqual(['addUsage']);
-  const usage = defaultPayloadConverter.fromPayload<VippsUsage>(signals[0].input!.payloads![0]);
+  const usage = await decodeHistoryPayload<VippsUsage>(signals[0].input!.payloads![0]);
   expect(usage).toEqual({
     sessionId: 'easypark-1000000001',
     source: 'easypark',

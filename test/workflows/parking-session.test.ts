@@ -1,10 +1,14 @@
 import { SessionModel } from '../../src/db/models';
 import { endOfLocalDay } from '../../src/domain/calendar';
+import { LedgerModel } from '../../src/db/models';
+import { historyCounts } from '../../src/temporal/history-counts';
 import { sessionWorkflowId } from '../../src/temporal/ids';
+import { sessionStartSearchAttributes } from '../../src/temporal/session-search-attributes';
 import {
   accessAttemptUpdate,
   finalizeUpdate,
   gateEventSignal,
+  paymentResultSignal,
   sessionViewQuery,
   startPaymentUpdate,
 } from '../../workflows/messages';
@@ -144,4 +148,46 @@ test('parking 187: three whole local days hit the 40.00 cap each day', async () 
   const view = await stay(9008, thirdMidnight - start - 5000);
   expect(view.amount?.gross).toBe('120.00');
   expect(view.amount?.vat).toBe('20.83');
+});
+
+test('a card-paid barrier session stays lean: at most 60 history events and 4 activities, the rest local', async () => {
+  // Started as the API starts it (search attributes given with the start), driven through every step of the app.
+  const handle = await w.env.client.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(9010),
+    taskQueue: w.taskQueue,
+    args: [input(9010)],
+    typedSearchAttributes: sessionStartSearchAttributes(input(9010)),
+  });
+  await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
+  // No queries in between: the time-skipping server answers a query with a workflow task of its own.
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await w.env.sleep('2 hours');
+  const finalized = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  const { attempt } = await handle.executeUpdate(startPaymentUpdate, { args: [] });
+  expect(attempt?.status).toBe('started');
+  await handle.signal(paymentResultSignal, { orderId: attempt!.orderId, outcome: 'paid', providerRef: attempt!.providerRef!, amount: finalized.amount!.gross, currency: 'RON' });
+  // The exit key opens only for a paid session.
+  const exit = await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'exit', macAddress: '76:86:BB:DE:63:AE' }] });
+  expect(exit.key.remainingTries).toBe(2);
+  await handle.signal(gateEventSignal, { direction: 'exit' });
+  expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid', paidVia: 'card' });
+
+  const counts = historyCounts(await handle.fetchHistory());
+  expect(counts.events).toBeLessThanOrEqual(60);
+  expect(counts.activities).toBeLessThanOrEqual(4);
+  // The one remaining activity is the provider call; pricing, ledger and read model are local activities.
+  expect(counts.activities).toBe(1);
+  expect(counts.localActivities).toBeGreaterThanOrEqual(6);
+  expect(counts.localActivities).toBeLessThanOrEqual(8);
+  // The lean-v3 patch's TemporalChangeVersion; the start's own attributes are not upserted again; then active,
+  // exiting, paid and closed: one upsert each.
+  expect(counts.searchAttributeUpserts).toBe(5);
+  expect(counts).toMatchObject({ signals: 3, updates: 4 });
+
+  // Local activities still wrote everything: the ledger once per key and the read model's final version.
+  const rows = await LedgerModel.find({ sessionId: '9010' }).lean();
+  expect(rows.map((r) => r.kind).sort()).toEqual(['attempt', 'capture']);
+  const projected = await SessionModel.findOne({ sessionId: 9010 }).lean();
+  expect(projected).toMatchObject({ state: 'closed', paymentStatus: 'paid', amountGross: finalized.amount!.gross });
+  expect((projected?.view as { exitKey?: { remainingTries: number } } | undefined)?.exitKey?.remainingTries).toBe(2);
 });

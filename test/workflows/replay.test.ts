@@ -7,8 +7,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Worker, type ReplayResult } from '@temporalio/worker';
-import { workflowBundle } from '../../workers/create-worker';
+import { replayWorkerOptions } from '../../workers/create-worker';
 import { readHistoryFile, type HistoryFile } from '../helpers/history-json';
+import { testDataConverter } from '../helpers/data-converter';
 
 const DIR = path.join(__dirname, '..', 'replay', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -17,7 +18,7 @@ const results = new Map<string, ReplayResult>();
 
 beforeAll(async () => {
   const histories = files.map((file) => ({ workflowId: file, history: loaded.get(file)!.history }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'deploy-safety' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ ...(await replayWorkerOptions()), replayName: 'deploy-safety', dataConverter: testDataConverter }, histories)) {
     results.set(result.workflowId, result);
   }
 });

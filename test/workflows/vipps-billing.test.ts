@@ -29,6 +29,7 @@ import {
 } from '../../workflows/vipps-billing-messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { testDataConverter } from '../helpers/data-converter';
 
 /**
  * The billing workflow on the time-skipping server, against the real Vipps sandbox over loopback HTTP
@@ -154,7 +155,7 @@ beforeAll(async () => {
       return result;
     },
   };
-  worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities });
+  worker = await createWorker({ dataConverter: testDataConverter, connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities });
   running = worker.run();
 });
 

@@ -9,6 +9,7 @@ import { findParking, findParkingByAreaCode, toParkingSnapshot } from '../../db/
 import { isPlateIssuer, normalisePlate } from '../../domain/plate';
 import { isTerminal } from '../../domain/session';
 import { sessionWorkflowId } from '../../temporal/ids';
+import { sessionStartSearchAttributes } from '../../temporal/session-search-attributes';
 import {
   accessAttemptUpdate,
   cancelUpdate,
@@ -24,6 +25,9 @@ import { parkingSessionDetails, seedParkingSession, seedSmartKey } from '../pres
 import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('car-driver');
 
 const driverOf = (req: Request) => req.driverId as string;
 
@@ -58,7 +62,7 @@ export async function allocateSession(driverId: string, parkingId: number, kind:
  */
 async function abandonAllocation(sessionId: number): Promise<void> {
   await SessionModel.updateOne({ _id: sessionRowId(sessionId), view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
-    console.error(`[api] could not mark session row ${sessionId} abandoned:`, err),
+    log.error({ sessionId, err }, 'could not mark session row abandoned'),
   );
 }
 
@@ -164,6 +168,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }),
       });
     } catch (err) {
       await abandonAllocation(sessionId);

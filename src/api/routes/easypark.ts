@@ -8,6 +8,9 @@ import { easyParkWorkflowId } from '../../temporal/ids';
 import type { FleetSessionInput, fleetSession } from '../../../workflows/fleet-session';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, unauthorized } from '../errors';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('easypark');
 
 /**
  * EasyPark Fleet's parkingTransaction webhook (PROVIDERS.md §6). EasyPark retries every 4xx/5xx hourly until
@@ -18,7 +21,7 @@ import { ApiError, badRequest, unauthorized } from '../errors';
 const REALM = 'Basic realm="easypark-fleet", charset="UTF-8"';
 
 const unavailable = (what: string, err: unknown) => {
-  console.error(`[easypark] ${what} unavailable, answering 503 so EasyPark retries:`, err);
+  log.error({ err }, `${what} unavailable, answering 503 so EasyPark retries`);
   return new ApiError(503, 'service_unavailable', `${what} is unavailable, retry later`);
 };
 
@@ -71,10 +74,9 @@ export function easyParkRoutes(deps: ApiDeps): Router {
     if (!parsed.ok) {
       // Loud on purpose: EasyPark re-sends this every hour until someone fixes the cause.
       const parkingId = (req.body as { parkingId?: unknown } | undefined)?.parkingId;
-      console.warn(
-        `[easypark] REJECTED parkingTransaction parkingId=${String(parkingId)} fleet=${fleet.id} with 400; ` +
-          `fields: ${parsed.errors.map((e) => e.field).join(', ')} — EasyPark will retry hourly until fixed:`,
-        parsed.errors.map((e) => e.message),
+      log.warn(
+        { parkingId: String(parkingId), fleet: fleet.id, fields: parsed.errors.map((e) => e.field), problems: parsed.errors.map((e) => e.message) },
+        'REJECTED parkingTransaction with 400; EasyPark will retry hourly until fixed',
       );
       throw badRequest('parking transaction is invalid', parsed.errors);
     }
@@ -102,12 +104,12 @@ export function easyParkRoutes(deps: ApiDeps): Router {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable('Temporal', err);
       // A crash after an earlier start but before its inbox write lands here: heal the inbox, still 409.
-      await recordInbox(tx.parkingId, fleet.id, req.body).catch((e: unknown) => console.error('[easypark] inbox heal failed', e));
+      await recordInbox(tx.parkingId, fleet.id, req.body).catch((e: unknown) => log.error({ err: e }, 'inbox heal failed'));
       return void duplicate();
     }
     // 3. Inbox write after the start: if it fails the workflow already holds the transaction, so we still answer
     //    2xx (a 5xx would only bring a retry that step 2 answers 409); step 2's heal fills the row next time.
-    await recordInbox(tx.parkingId, fleet.id, req.body).catch((e: unknown) => console.error(`[easypark] inbox write for ${tx.parkingId} failed (workflow started):`, e));
+    await recordInbox(tx.parkingId, fleet.id, req.body).catch((e: unknown) => log.error({ err: e, parkingId: tx.parkingId }, 'inbox write failed (workflow started)'));
     res.status(202).json({ status: 'accepted', parkingId: tx.parkingId });
   });
 

@@ -7,6 +7,9 @@ import { recordInbound } from '../inbox';
 import { returnUrl } from '../pay-link';
 import { deliverProviderResult, isFinalOutcome } from '../../temporal/provider-results';
 import { loadSession } from '../sessions';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('epx');
 
 /**
  * EPX browser post sends the browser back here with the result in the URL. A browser can forge that, so the
@@ -37,7 +40,7 @@ export function epxCallbackRoutes(deps: ApiDeps): Router {
     } catch (err) {
       // EPX (or our side) could not confirm now. The browser still gets the waiting page: the session asks EPX
       // again on its own schedule, so the sale is settled either way.
-      console.warn(`[epx] confirmation of ${hint.TRAN_NBR} deferred: ${(err as Error).message}`);
+      log.warn({ tranNbr: hint.TRAN_NBR, err }, 'confirmation deferred');
     }
     res.redirect(303, returnUrl(deps.config.PUBLIC_BASE_URL, deps.config.PAY_LINK_SECRET, order.sessionId));
   };

@@ -5,6 +5,9 @@ import { parseOrderId } from '../../temporal/ids';
 import type { ApiDeps } from '../deps';
 import { recordInbound } from '../inbox';
 import { deliverProviderResult, isFinalOutcome } from '../../temporal/provider-results';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('netopia');
 
 /**
  * Netopia IPN: the Verification-token JWT (RS512, iss, aud = our POS signature, sub = SHA-512 of the raw
@@ -19,7 +22,7 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
       publicKeyPem = await deps.netopiaPublicKeyPem();
     } catch (err) {
       // Without the key nothing can be verified, and nothing may be lost: ask NETOPIA to send it again.
-      console.error('[netopia] IPN key unavailable', err);
+      log.error({ err }, 'IPN key unavailable');
       return res.status(503).set('Retry-After', '30').json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
     }
     try {
@@ -31,7 +34,7 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
       });
     } catch (err) {
       if (!(err instanceof IpnVerificationError)) throw err;
-      console.warn(`[netopia] IPN rejected: ${err.message}`);
+      log.warn({ err }, 'IPN rejected');
       return res.status(401).json(netopiaIpnReply(err));
     }
     const order = parseOrderId(ipn.orderId);
@@ -52,7 +55,7 @@ export function netopiaCallbackRoutes(deps: ApiDeps): Router {
       });
     } catch (err) {
       // Our side (Temporal or the database) is down: errorType 1 asks NETOPIA to send the IPN again later.
-      console.error('[netopia] could not deliver IPN', err);
+      log.error({ err }, 'could not deliver IPN');
       return res.status(503).set('Retry-After', '30').json(netopiaIpnReply({ kind: 'temporary', message: 'temporarily unavailable' }));
     }
     return res.json(netopiaIpnReply());

@@ -23,6 +23,9 @@ import { audited } from '../audit';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, notFound } from '../errors';
+import { componentLogger } from '../../observability/logger';
+
+const log = componentLogger('vipps');
 
 /**
  * Vipps MobilePay pay-as-you-go, HTTP side (docs/VIPPS.md):
@@ -271,7 +274,7 @@ export function vippsRoutes(deps: ApiDeps): Router {
       await send(billing(agreementId));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      console.info(`[vipps] no billing workflow for ${agreementId}; event kept in the inbox only`);
+      log.info({ agreementId }, 'no billing workflow for the agreement; event kept in the inbox only');
     }
   }
 

@@ -20,6 +20,25 @@ const parkingSchema = new Schema(
       pricePerInterval: { type: String, required: true },
       dailyCap: { type: String, default: null },
     },
+    /**
+     * Append-only tariff history (src/domain/tariff-versions.ts): a stay is priced with the version in force when
+     * it started. `tariff` above is the latest version, kept for reading; empty for parkings from before versions.
+     */
+    tariffVersions: {
+      type: [
+        new Schema(
+          {
+            effectiveFrom: { type: Date, required: true },
+            graceMinutes: { type: Number, required: true },
+            intervalMinutes: { type: Number, required: true },
+            pricePerInterval: { type: String, required: true },
+            dailyCap: { type: String, default: null },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
     timeZone: { type: String, required: true },
     vatPercent: { type: String, required: true },
     cardProvider: { type: String, enum: ['netopia', 'epx'], required: true },

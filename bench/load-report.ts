@@ -1,0 +1,41 @@
+/** The printed form of a `npm run bench:load` report: one table per section. */
+import type { LoadReport } from './load';
+import { STEPS } from './load-sessions';
+
+function table(head: string[], rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isFinite(c) ? String(c) : '-') : c)));
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of cells) console.log(line(r));
+  console.log('');
+}
+
+export function printReport(r: LoadReport): void {
+  console.log(`\nbench:load, Node ${r.node}, ${r.seconds} s\n`);
+  table(
+    ['concurrency', 'sessions', 'failed', 'sessions/s', 'no-op/s', 'ratio'],
+    r.levels.map((l) => [l.concurrency, l.sessions, l.failed, l.sessionsPerSec, l.noopPerSec, l.ratio]),
+  );
+  table(
+    ['HTTP step p50/p99 ms', ...r.levels.map((l) => `c=${l.concurrency}`)],
+    STEPS.map((s) => [s, ...r.levels.map((l) => `${l.steps[s]?.p50Ms}/${l.steps[s]?.p99Ms}`)]),
+  );
+  const c = r.perSession;
+  table(
+    ['per session (history)', 'events', 'activities', 'local activities', 'workflow tasks', 'SA upserts', 'timers'],
+    [
+      ['card-paid barrier session', c.session.events, c.session.activities, c.session.localActivities, c.session.workflowTasks, c.session.searchAttributeUpserts, c.session.timers],
+      ['no-op of the same shape', c.noop.events, c.noop.activities, c.noop.localActivities, c.noop.workflowTasks, c.noop.searchAttributeUpserts, c.noop.timers],
+    ],
+  );
+  table(
+    ['open sessions', 'opened', 'RSS before MiB', 'RSS after MiB', 'KiB/session', 'seconds'],
+    r.openSessions.map((p) => [p.target, p.opened, p.rssBeforeMiB, p.rssAfterMiB, p.kibPerSession, p.seconds]),
+  );
+  table(
+    ['session rows', 'seeded', 'by id p50/p99 ms', 'by access command p50/p99 ms', 'samples'],
+    r.lookups.map((l) => [l.rows, l.seeded, `${l.byId.p50Ms}/${l.byId.p99Ms}`, `${l.byAccessCommand.p50Ms}/${l.byAccessCommand.p99Ms}`, `${l.byId.samples}/${l.byAccessCommand.samples}`]),
+  );
+}

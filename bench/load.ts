@@ -1,0 +1,146 @@
+/**
+ * `npm run bench:load` (issue 12): complete card-paid barrier sessions over HTTP at several concurrencies, and a
+ * no-op workflow of the same shape on the same server in the same run; events and activities per session from
+ * the histories; worker RSS per open session; hot-lookup latency as session rows grow. Prints a table and writes
+ * the same data as JSON to bench/results/. Numbers only: nothing here passes or fails on speed.
+ *
+ * Knobs (env): BENCH_CONCURRENCY=1,4,16,32  BENCH_ROUNDS=3 (sessions per lane per level, at least 4 sessions)
+ *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
+ *   BENCH_SEED_BUDGET_S=120  BENCH_LOOKUP_BUDGET_S=15  BENCH_RESULTS_FILE=<path>  TEMPORAL_ADDRESS / MONGODB_URI
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ROOT } from '../src/platform/local-servers';
+import type { HistoryCounts } from '../src/temporal/history-counts';
+import { measureLookups, type LookupPoint } from './load-lookups';
+import { endOpenSessions, measureOpenSessions, type RssPoint } from './load-memory';
+import { cardPaidSession, countsOf, noopSessionRun, sessionWorkflow, STEPS, type StepTimes } from './load-sessions';
+import { startLoadStack } from './load-stack';
+import { intList, mean, percentile, pool, round } from './load-stats';
+import { printReport } from './load-report';
+
+export interface LevelResult {
+  concurrency: number;
+  sessions: number;
+  failed: number;
+  sessionsPerSec: number;
+  noopPerSec: number;
+  ratio: number;
+  steps: Record<string, { p50Ms: number; p99Ms: number }>;
+}
+
+export interface LoadReport {
+  startedAt: string;
+  node: string;
+  levels: LevelResult[];
+  perSession: { session: HistoryCounts; noop: HistoryCounts };
+  openSessions: RssPoint[];
+  lookups: LookupPoint[];
+  seconds: number;
+}
+
+const env = process.env;
+const num = (name: string, fallback: number) => {
+  const v = Number(env[name] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+};
+
+function averageCounts(list: HistoryCounts[]): HistoryCounts {
+  const keys = Object.keys(list[0]!) as (keyof HistoryCounts)[];
+  return Object.fromEntries(keys.map((k) => [k, round(mean(list.map((c) => c[k])), 1)])) as unknown as HistoryCounts;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const concurrencies = intList(env.BENCH_CONCURRENCY, [1, 4, 16, 32]);
+  const rounds = num('BENCH_ROUNDS', 3);
+  const stack = await startLoadStack();
+  try {
+    const { config, temporal } = stack;
+    const log = (m: string) => process.stderr.write(`[bench:load] ${m}\n`);
+    // Warm-up: the first session pays for bundles, connections and JIT.
+    await cardPaidSession(config);
+    await noopSessionRun(temporal);
+
+    const levels: LevelResult[] = [];
+    const sessionIds: number[] = [];
+    const noopIds: string[] = [];
+    for (const concurrency of concurrencies) {
+      const total = Math.max(4, concurrency * rounds);
+      const times: StepTimes[] = [];
+      let failed = 0;
+      const fullStart = performance.now();
+      await pool(total, concurrency, async () => {
+        try {
+          const { id, times: t } = await cardPaidSession(config);
+          times.push(t);
+          sessionIds.push(id);
+        } catch (err) {
+          failed += 1;
+          log(`session failed: ${(err as Error).message}`);
+        }
+      });
+      const fullSeconds = (performance.now() - fullStart) / 1000;
+      const noopStart = performance.now();
+      await pool(total, concurrency, async () => void noopIds.push(await noopSessionRun(temporal)));
+      const noopSeconds = (performance.now() - noopStart) / 1000;
+      const steps = Object.fromEntries(
+        STEPS.map((step) => {
+          const values = times.map((t) => t[step]).filter((v): v is number => v !== undefined);
+          return [step, { p50Ms: round(percentile(values, 50), 1), p99Ms: round(percentile(values, 99), 1) }];
+        }),
+      );
+      const sessionsPerSec = (total - failed) / fullSeconds;
+      const noopPerSec = total / noopSeconds;
+      levels.push({ concurrency, sessions: total, failed, sessionsPerSec: round(sessionsPerSec), noopPerSec: round(noopPerSec), ratio: round(sessionsPerSec / noopPerSec), steps });
+      log(`concurrency ${concurrency}: ${round(sessionsPerSec)} sessions/s, no-op ${round(noopPerSec)}/s`);
+    }
+
+    const sample = <T>(list: T[]) => list.slice(-5);
+    const perSession = {
+      session: averageCounts(await Promise.all(sample(sessionIds).map((id) => countsOf(temporal, sessionWorkflow(id))))),
+      noop: averageCounts(await Promise.all(sample(noopIds).map((id) => countsOf(temporal, id)))),
+    };
+
+    log('opening sessions that wait (worker RSS)');
+    const open = await measureOpenSessions(config, temporal, intList(env.BENCH_OPEN_SESSIONS, [1000, 10000]), num('BENCH_OPEN_BUDGET_S', 150) * 1000);
+    if (env.TEMPORAL_ADDRESS) await endOpenSessions(temporal, open.opened);
+
+    log('seeding session rows (hot lookups)');
+    const lookups = await measureLookups(
+      intList(env.BENCH_LOOKUP_ROWS, [10_000, 100_000]),
+      num('BENCH_LOOKUP_SAMPLES', 50),
+      num('BENCH_SEED_BUDGET_S', 120) * 1000,
+      num('BENCH_LOOKUP_BUDGET_S', 15) * 1000,
+    );
+
+    const report: LoadReport = {
+      startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+      node: process.version,
+      levels,
+      perSession,
+      openSessions: open.points.map((p) => ({ ...p, rssBeforeMiB: round(p.rssBeforeMiB, 1), rssAfterMiB: round(p.rssAfterMiB, 1), kibPerSession: round(p.kibPerSession, 1), seconds: round(p.seconds, 1) })),
+      lookups: lookups.map((l) => ({ ...l, seedSeconds: round(l.seedSeconds, 1), byId: roundTimes(l.byId), byAccessCommand: roundTimes(l.byAccessCommand) })),
+      seconds: round((performance.now() - t0) / 1000, 1),
+    };
+    printReport(report);
+    const file = env.BENCH_RESULTS_FILE ?? path.join(ROOT, 'bench', 'results', `load-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+const roundTimes = (t: { samples: number; p50Ms: number; p99Ms: number }) => ({ samples: t.samples, p50Ms: round(t.p50Ms, 2), p99Ms: round(t.p99Ms, 2) });
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('[bench:load] failed:', err);
+    process.exit(1);
+  },
+);

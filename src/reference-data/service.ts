@@ -1,0 +1,111 @@
+/**
+ * Writes reference data: the ops API and the demo seed both go through here, so a parking made by hand behaves
+ * exactly like a demo parking. Secrets (gate keys, callback secrets, fleet passwords) are stored hashed; a gate's
+ * key is returned once.
+ */
+import { hashPassword } from '../security/password';
+import { createGate, newSecretToken } from '../db/credentials';
+import { FleetModel, GateModel, OperatorModel, ParkingModel } from '../db/models';
+import type { ParkingDoc } from '../db/models/parking';
+import { withTariffChange, type TariffTerms, type TariffVersion } from '../domain/tariff-versions';
+import type { FleetBody, GateBody, OperatorBody, ParkingBody } from './schemas';
+
+export class ReferenceDataRejected extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReferenceDataRejected';
+  }
+}
+
+const terms = (t: ParkingBody['tariff']): TariffTerms => ({
+  graceMinutes: t.grace_minutes,
+  intervalMinutes: t.interval_minutes,
+  pricePerInterval: t.price_per_interval,
+  dailyCap: t.daily_cap,
+});
+
+const storedTerms = (t: ParkingDoc['tariff'] | undefined | null): TariffTerms | null =>
+  t ? { graceMinutes: t.graceMinutes, intervalMinutes: t.intervalMinutes, pricePerInterval: t.pricePerInterval, dailyCap: t.dailyCap ?? null } : null;
+
+/** Creates or updates a parking; a tariff change becomes a new version (never rewrites one in force). */
+export async function putParking(id: number, body: ParkingBody, now = new Date()): Promise<{ created: boolean; parking: ParkingDoc }> {
+  if (body.anpr) {
+    if (!(await OperatorModel.exists({ id: body.anpr.operator_id }))) {
+      throw new ReferenceDataRejected('unknown_operator', `Autopay operator ${body.anpr.operator_id} does not exist: create it first`);
+    }
+    const owner = await ParkingModel.findOne({ 'anpr.areaCode': body.anpr.area_code }, { id: 1 }).lean();
+    if (owner && owner.id !== id) throw new ReferenceDataRejected('area_taken', `Autopay area ${body.anpr.area_code} belongs to parking ${owner.id}`);
+  }
+  const existing = await ParkingModel.findOne({ id }).lean<ParkingDoc>();
+  const effectiveFrom = body.tariff_effective_from ? new Date(body.tariff_effective_from) : now;
+  const versions = withTariffChange((existing?.tariffVersions ?? []) as TariffVersion[], storedTerms(existing?.tariff), terms(body.tariff), effectiveFrom, now);
+  const latest = versions[versions.length - 1];
+  const fields = {
+    name: body.name,
+    description: body.description,
+    currency: body.currency,
+    timeZone: body.time_zone,
+    vatPercent: body.vat_percent,
+    cardProvider: body.card_provider,
+    active: body.active,
+    exclusivelyOnline: body.exclusively_online,
+    tariff: { graceMinutes: latest.graceMinutes, intervalMinutes: latest.intervalMinutes, pricePerInterval: latest.pricePerInterval, dailyCap: latest.dailyCap },
+    tariffVersions: versions,
+    anpr: body.anpr ? { areaCode: body.anpr.area_code, operatorId: body.anpr.operator_id } : null,
+  };
+  const parking = await ParkingModel.findOneAndUpdate({ id }, { $set: fields, $setOnInsert: { id, accessPoints: [] } }, { upsert: true, returnDocument: 'after' }).lean<ParkingDoc>();
+  return { created: !existing, parking: parking as ParkingDoc };
+}
+
+/**
+ * Installs (or re-keys) the gate controller of one access point of a parking and lists the access point on the
+ * parking, so the app shows it and gate events from it are accepted. Returns the key to configure, once.
+ */
+export async function putGate(parkingId: number, gateId: string, body: GateBody, key = newSecretToken()): Promise<{ id: string; key: string }> {
+  const mac = body.mac_address.toUpperCase();
+  if (!(await ParkingModel.exists({ id: parkingId }))) throw new ReferenceDataRejected('unknown_parking', `parking ${parkingId} does not exist`);
+  const other = await GateModel.findOne({ macAddress: mac, id: { $ne: gateId } }, { id: 1 }).lean();
+  if (other) throw new ReferenceDataRejected('mac_taken', `MAC ${mac} belongs to gate ${other.id}`);
+  const previous = await GateModel.findOne({ id: gateId }, { parkingId: 1, macAddress: 1 }).lean();
+  if (previous && previous.parkingId !== parkingId) throw new ReferenceDataRejected('gate_elsewhere', `gate ${gateId} belongs to parking ${previous.parkingId}`);
+  const gate = await createGate({ id: gateId, parkingId, direction: body.direction, macAddress: mac }, key);
+  const name = body.name ?? (body.direction === 'entrance' ? 'Entrance' : 'Exit');
+  // Two writes, in an order that is safe to repeat: drop the gate's old MAC, then add the new one.
+  const drop = [mac, ...(previous ? [previous.macAddress.toUpperCase()] : [])];
+  await ParkingModel.updateOne({ id: parkingId }, { $pull: { accessPoints: { macAddress: { $in: drop } } } });
+  // $addToSet: two seeds racing add the same access point once.
+  await ParkingModel.updateOne({ id: parkingId }, { $addToSet: { accessPoints: { macAddress: mac, direction: body.direction, name } } });
+  return gate;
+}
+
+/** Takes a gate out of service: its key stops working and its access point leaves the parking. */
+export async function retireGate(parkingId: number, gateId: string): Promise<boolean> {
+  const gate = await GateModel.findOne({ id: gateId, parkingId }, { macAddress: 1 }).lean();
+  if (!gate) return false;
+  await GateModel.updateOne({ id: gateId }, { $set: { active: false } });
+  await ParkingModel.updateOne({ id: parkingId }, { $pull: { accessPoints: { macAddress: gate.macAddress.toUpperCase() } } });
+  return true;
+}
+
+export async function putOperator(id: string, body: OperatorBody): Promise<{ created: boolean }> {
+  const res = await OperatorModel.updateOne(
+    { id },
+    { $set: { name: body.name, callbackAuth: { method: body.callback_auth.method, secretHash: await hashPassword(body.callback_auth.secret) } } },
+    { upsert: true },
+  );
+  return { created: res.upsertedCount > 0 };
+}
+
+export async function putFleet(id: string, body: FleetBody): Promise<{ created: boolean }> {
+  const other = await FleetModel.findOne({ username: body.username, id: { $ne: id } }, { id: 1 }).lean();
+  if (other) throw new ReferenceDataRejected('username_taken', `username ${body.username} belongs to fleet ${other.id}`);
+  const res = await FleetModel.updateOne(
+    { id },
+    { $set: { name: body.name, username: body.username, passwordHash: await hashPassword(body.password), currency: body.currency, rebillDrivers: body.rebill_drivers } },
+    { upsert: true },
+  );
+  return { created: res.upsertedCount > 0 };
+}

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench:load` keeps working: a run with tiny numbers, on servers of its own, writes a report with every
+ * section filled with numbers. Speed is not asserted (benchmarks are for speed, tests for behaviour).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from '../../src/platform/local-servers';
+
+const run = promisify(execFile);
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-smoke-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+test('a tiny bench:load run reports throughput, step latencies, history counts, RSS and lookups as numbers', async () => {
+  const file = path.join(dir, 'load.json');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_CONCURRENCY: '1,2',
+    BENCH_ROUNDS: '1',
+    BENCH_OPEN_SESSIONS: '3,6',
+    BENCH_LOOKUP_ROWS: '50,100',
+    BENCH_LOOKUP_SAMPLES: '3',
+    BENCH_RESULTS_FILE: file,
+  };
+  // Servers of its own: the jest dev server's workflow ids belong to the other test files.
+  delete env.TEMPORAL_ADDRESS;
+  delete env.MONGODB_URI;
+  const { stdout } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'load.ts')], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 400_000 });
+  expect(stdout).toContain('sessions/s');
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+
+  expect(report.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 2]);
+  for (const level of report.levels) {
+    expect(level.failed).toBe(0);
+    for (const key of ['sessions', 'sessionsPerSec', 'noopPerSec', 'ratio']) expect(isNumber(level[key])).toBe(true);
+    const steps = Object.values(level.steps) as Array<{ p50Ms: number; p99Ms: number }>;
+    expect(steps.length).toBeGreaterThanOrEqual(10);
+    for (const s of steps) expect([isNumber(s.p50Ms), isNumber(s.p99Ms)]).toEqual([true, true]);
+  }
+  for (const counts of [report.perSession.session, report.perSession.noop]) {
+    for (const key of ['events', 'activities', 'localActivities', 'workflowTasks']) expect(isNumber(counts[key])).toBe(true);
+  }
+  // The same shape: the no-op has as many activities and signals as the session (the event budget itself is
+  // asserted in test/workflows/parking-session.test.ts, where no racing query can split a workflow task).
+  expect(report.perSession.noop.activities).toBe(report.perSession.session.activities);
+  expect(report.perSession.noop.signals).toBe(report.perSession.session.signals);
+  expect(report.openSessions.map((p: { target: number; opened: number }) => [p.target, p.opened])).toEqual([
+    [3, 3],
+    [6, 6],
+  ]);
+  for (const p of report.openSessions) expect(isNumber(p.kibPerSession)).toBe(true);
+  expect(report.lookups.map((l: { rows: number }) => l.rows)).toEqual([50, 100]);
+  for (const l of report.lookups) expect([isNumber(l.byId.p50Ms), isNumber(l.byAccessCommand.p99Ms)]).toEqual([true, true]);
+});
