@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { LedgerModel, SessionModel } from '../src/db/models';
+import { LedgerModel, SessionModel, sessionRowId } from '../src/db/models';
 import { orderRefundWorkflowId } from '../src/temporal/ids';
 import { orderRefund } from '../workflows/order-refund';
 import { money } from '../src/domain/money';
@@ -105,7 +105,7 @@ export function createOrderRefundActivities(deps: {
     },
 
     async bookLateCapture(req) {
-      const row = await SessionModel.findOne({ sessionId: req.sessionId }, { kind: 1 }).lean();
+      const row = await SessionModel.findById(sessionRowId(req.sessionId), { kind: 1 }).lean();
       const source = row?.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const);
       const key = `capture-${req.orderId}`;
       if (await LedgerModel.exists({ idempotencyKey: key })) return { booked: false, source };

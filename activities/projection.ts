@@ -1,11 +1,25 @@
-import { SessionModel } from '../src/db/models';
+import { SessionKeyModel, SessionModel, sessionRowId } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
+import { recordDriverSession } from '../src/db/driver-sessions';
+import { rekeyLegacySession } from '../src/db/migrate';
 import type { SessionActivities } from './contracts';
 
 /**
  * Keeps the session read model in step with the workflow. Projections may arrive out of order (retries);
  * the version guard keeps the newest.
  */
+/** Smart keys the gates may present, before the view that shows them is stored (a gate may be quick). */
+async function recordKeys(sessionId: number, commands: Array<string | undefined>): Promise<void> {
+  for (const command of commands) {
+    if (!command) continue;
+    try {
+      await SessionKeyModel.updateOne({ _id: command }, { $setOnInsert: { sessionId } }, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // recorded by a concurrent projection
+    }
+  }
+}
+
 export function createProjectionActivities(): Pick<SessionActivities, 'projectSession'> {
   return {
     async projectSession(view) {
@@ -21,12 +35,22 @@ export function createProjectionActivities(): Pick<SessionActivities, 'projectSe
         version: view.version,
         view,
       };
-      const res = await SessionModel.updateOne({ sessionId: view.sessionId, version: { $lt: view.version } }, { $set: fields });
+      await recordKeys(view.sessionId, [view.entranceKey?.accessCommand, view.exitKey?.accessCommand]);
+      // By `_id`: the one lookup that is indexed on FerretDB as well as on MongoDB.
+      const _id = sessionRowId(view.sessionId);
+      const res = await SessionModel.updateOne({ _id, version: { $lt: view.version } }, { $set: fields });
       if (res.matchedCount > 0) return;
       try {
-        await SessionModel.create({ sessionId: view.sessionId, ...fields });
+        await SessionModel.create({ _id, sessionId: view.sessionId, ...fields });
+        // A session the API did not allocate (its first row is this one) joins the driver's list here.
+        await recordDriverSession(view.driverId, view.sessionId);
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // exists with a newer version: nothing to do
+        if (!isDuplicateKey(err)) throw err;
+        // Usually the row exists with a newer version: nothing to do. Without a row under `_id`, a row from before
+        // `_id` keys holds the session id: move it, then project again (an activity retry would do the same).
+        if (await SessionModel.exists({ _id })) return;
+        await rekeyLegacySession(view.sessionId);
+        await SessionModel.updateOne({ _id, version: { $lt: view.version } }, { $set: fields });
       }
     },
   };

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SessionModel } from '../src/db/models';
+import { SessionModel, sessionRowId } from '../src/db/models';
 import type { ProviderIssue } from '../src/domain/provider-reconciliation';
 import type { CardProvider, CardProviderName } from '../src/providers/card-provider';
 import { reconcileProviderDay } from '../src/reconciliation/provider-orders';
@@ -50,6 +50,6 @@ async function flagSession(temporal: Client, issue: ProviderIssue): Promise<void
     await temporal.workflow.getHandle(sessionWorkflowId(issue.sessionId)).signal(attentionSignal, notice);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    await SessionModel.updateOne({ sessionId: issue.sessionId }, { $set: { 'view.attention': notice.message, 'view.attentionCode': notice.code } });
+    await SessionModel.updateOne({ _id: sessionRowId(issue.sessionId) }, { $set: { 'view.attention': notice.message, 'view.attentionCode': notice.code } });
   }
 }

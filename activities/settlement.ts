@@ -1,4 +1,4 @@
-import { LedgerModel, SessionModel } from '../src/db/models';
+import { LedgerModel, SessionModel, sessionRowId } from '../src/db/models';
 import { money, round2, toAmountString } from '../src/domain/money';
 import type { CardPaymentStatus, CardProvider, CardProviderName } from '../src/providers/card-provider';
 import type { ProviderOrderStatus, SessionActivities } from './contracts';
@@ -61,7 +61,7 @@ export const recordReturnedMoney: SessionActivities['recordReturnedMoney'] = asy
       : req.kind === 'reversal'
         ? 'payment reversed by the provider or the bank'
         : 'chargeback opened by the card holder';
-  const source = req.source ?? ((await SessionModel.findOne({ sessionId: req.sessionId }, { kind: 1 }).lean())?.kind === 'anpr' ? 'autopay' : 'barrier');
+  const source = req.source ?? ((await SessionModel.findById(sessionRowId(req.sessionId), { kind: 1 }).lean())?.kind === 'anpr' ? 'autopay' : 'barrier');
   await recordLedgerEntry({
     idempotencyKey: `${req.kind}-${req.orderId}-${toAmountString(req.amount)}`,
     kind: req.kind,

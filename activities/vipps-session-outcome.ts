@@ -1,4 +1,4 @@
-import { SessionModel } from '../src/db/models';
+import { SessionModel, sessionRowId } from '../src/db/models';
 import type { LedgerEntryInput } from './contracts';
 
 /**
@@ -24,7 +24,7 @@ export async function applyVippsBillingOutcome(entry: Pick<LedgerEntryInput, 'ki
   }
   if (chargeId) set['view.vippsChargeId'] = chargeId;
   // Only rows still waiting on billing: a replayed ledger write never turns paid back into failed or vice versa.
-  await SessionModel.updateMany({ sessionId: { $in: ids }, paymentStatus: 'billed' }, { $set: set });
+  await SessionModel.updateMany({ _id: { $in: ids.map(sessionRowId) }, paymentStatus: 'billed' }, { $set: set });
 }
 
 function vippsOutcome(entry: Pick<LedgerEntryInput, 'kind' | 'note'>): { status: 'paid' } | { status: 'failed'; reason: string } | null {

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { AgreementModel, SessionModel } from '../src/db/models';
+import { AgreementModel, SessionModel, sessionRowId } from '../src/db/models';
 import { recordLedgerEntry } from './ledger';
 import { vippsBillingWorkflowId } from '../src/temporal/ids';
 import { addVippsUsageSignal } from '../workflows/messages';
@@ -41,7 +41,7 @@ export function createVippsUsageActivities(deps: VippsUsageDeps): Pick<SessionAc
         occurredAt: usage.occurredAt,
         providerRefs: { agreementId },
       });
-      if (/^\d{1,15}$/.test(usage.sessionId)) await SessionModel.updateOne({ sessionId: Number(usage.sessionId) }, { $set: { vippsAgreementId: agreementId } });
+      if (/^\d{1,15}$/.test(usage.sessionId)) await SessionModel.updateOne({ _id: sessionRowId(Number(usage.sessionId)) }, { $set: { vippsAgreementId: agreementId } });
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { SessionModel } from '../src/db/models';
+import { SessionKeyModel, SessionModel, sessionRowId } from '../src/db/models';
 import { percentile } from './load-stats';
 
 /** Above the open-session range: seeded rows never meet a workflow. */
@@ -42,17 +42,18 @@ export async function measureLookups(targets: number[], samples: number, seedBud
         const sessionId = SEED_ID_BASE + commands.length;
         const entranceAccessCommand = randomUUID().replace(/-/g, '');
         commands.push(entranceAccessCommand);
-        return { sessionId, driverId: 'bench-seeded', parkingId: 189, kind: 'barrier', state: 'closed', entranceAccessCommand, version: 1 };
+        return { _id: sessionRowId(sessionId), sessionId, driverId: 'bench-seeded', parkingId: 189, kind: 'barrier', state: 'closed', entranceAccessCommand, version: 1 };
       });
       await SessionModel.insertMany(rows, { ordered: false });
+      await SessionKeyModel.insertMany(rows.map((r) => ({ _id: r.entranceAccessCommand, sessionId: r.sessionId })), { ordered: false });
     }
     const rows = existing + commands.length;
     const seedSeconds = (Date.now() - started) / 1000;
     // Spread over the whole range: a lookup of the newest row only would flatter a scan that stops early.
     const pick = (i: number) => Math.floor(((i * 7919) % Math.max(1, commands.length)));
-    const byId = await timeLookups(samples, lookupBudgetMs, (i) => SessionModel.findOne({ sessionId: SEED_ID_BASE + pick(i) }).lean());
+    const byId = await timeLookups(samples, lookupBudgetMs, (i) => SessionModel.findById(sessionRowId(SEED_ID_BASE + pick(i))).lean());
     const byAccessCommand = await timeLookups(samples, lookupBudgetMs, (i) =>
-      SessionModel.findOne({ entranceAccessCommand: commands[pick(i)] ?? 'none' }, { sessionId: 1 }).lean(),
+      SessionKeyModel.findById(commands[pick(i)] ?? 'none').lean(),
     );
     points.push({ rows: target, seeded: rows, seedSeconds, byId, byAccessCommand });
     if (rows < target) break; // out of seeding time

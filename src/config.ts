@@ -85,6 +85,16 @@ const EnvSchema = z.object({
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI').default('mongodb://127.0.0.1:27017/parking'),
 
+  /**
+   * Worker sizing (per worker process; run N workers for more). The workflow cache holds open sessions' state in
+   * memory (about 250-300 KiB each): 250 keeps a worker under 300 MB with 10,000 open sessions, the rest are evicted
+   * and replayed from their history when their next event comes. Concurrent workflow tasks must not exceed it.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().positive().default(100),
+
   OPS_API_TOKEN: secret.optional(),
   DEMO_DRIVER_TOKEN: secret.optional(),
   DEMO_GATE_API_KEY: secret.optional(),
@@ -256,6 +266,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch (err) {
       problems.push(`AUTOPAY_OPERATORS: ${(err as Error).message}`);
     }
+  }
+  if (e.WORKER_MAX_CACHED_WORKFLOWS > 0 && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
+    problems.push('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (a running workflow task holds its workflow in the cache)');
   }
   if (e.PAYLOAD_ENCRYPTION_KEYS !== undefined) {
     try {

@@ -29,6 +29,14 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
 /** In-flight activities get this long on shutdown (SIGTERM) before they are cancelled; tests stop at once. */
 const DEFAULT_SHUTDOWN_GRACE_TIME = 0;
 
+/** How much one worker process takes on at once (from the WORKER_* configuration; SDK defaults when absent). */
+export interface WorkerSizing {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+}
+
 export async function createWorker(opts: {
   connection: NativeConnection;
   namespace: string;
@@ -37,6 +45,7 @@ export async function createWorker(opts: {
   /** The product's encrypting converter (src/codec/data-converter.ts): clients and workers must share it. */
   dataConverter: DataConverter;
   shutdownGraceTime?: Duration;
+  sizing?: WorkerSizing;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -48,5 +57,6 @@ export async function createWorker(opts: {
     shutdownGraceTime: opts.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
     interceptors: { activity: [otelActivityInterceptor, observabilityActivityInterceptor] },
     sinks: workflowSpanSinks(),
+    ...opts.sizing,
   });
 }

@@ -6,7 +6,7 @@ import { componentLogger } from '../src/observability/logger';
 import { installTemporalRuntime } from '../src/observability/temporal-runtime';
 import { startWorkerHealthServer } from '../src/observability/worker-health';
 import { tracing } from '../src/observability/tracing';
-import { buildWorker } from './run-worker';
+import { buildWorker, workerSizing } from './run-worker';
 
 const log = componentLogger('worker');
 
@@ -17,7 +17,13 @@ async function main(): Promise<void> {
   const { worker, temporal, close } = await buildWorker(config, { schedules: true });
   const health = config.WORKER_HEALTH_PORT > 0 ? await startWorkerHealthServer({ port: config.WORKER_HEALTH_PORT, worker, temporal }) : null;
   log.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, healthPort: health?.port ?? null, sdkMetricsPort: config.WORKER_METRICS_PORT || null },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      healthPort: health?.port ?? null,
+      sdkMetricsPort: config.WORKER_METRICS_PORT || null,
+      sizing: workerSizing(config),
+    },
     `[worker] polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`,
   );
   // Returns after SIGINT/SIGTERM (the SDK's default shutdown signals), once in-flight activities drained or the

@@ -7,7 +7,7 @@ import { graceTime } from '../src/observability/config';
 import { createProviderClients, type ProviderClients } from '../src/providers/clients';
 import { ensureDailyReconciliationSchedule } from '../src/temporal/schedules';
 import { encryptingDataConverter } from '../src/codec/data-converter';
-import { createWorker } from './create-worker';
+import { createWorker, type WorkerSizing } from './create-worker';
 
 /** Every activity's dependencies from the configuration and the provider clients (worker and tests alike). */
 export function activityDeps(config: Config, providers: ProviderClients, temporal: Client, taskQueue = config.TEMPORAL_TASK_QUEUE): ActivityDeps {
@@ -27,6 +27,13 @@ export function activityDeps(config: Config, providers: ProviderClients, tempora
   };
 }
 
+export const workerSizing = (config: Config): WorkerSizing => ({
+  maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+  maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+});
+
 /** Builds the worker with every activity wired to the real provider clients (sandbox URLs by default). */
 export async function buildWorker(config: Config, opts: { schedules?: boolean } = {}): Promise<{ worker: Worker; temporal: Client; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -42,6 +49,7 @@ export async function buildWorker(config: Config, opts: { schedules?: boolean } 
     activities,
     dataConverter,
     shutdownGraceTime: graceTime(config.WORKER_SHUTDOWN_GRACE_TIME),
+    sizing: workerSizing(config),
   });
   if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { tokenExpiry } from '../db/credentials';
-import { AccessTokenModel, GateModel, OpsUserModel } from '../db/models';
+import { AccessTokenModel, GateModel, OpsUserModel, tokenRowId } from '../db/models';
 import { sha256Hex } from '../security/constant-time';
 import { unauthorized } from './errors';
 
@@ -36,7 +36,10 @@ const LEGACY_TOKEN_TTL_DAYS = 90;
  * hashes, so they are looked up by hash (equality on a hash of a 256-bit secret leaks nothing useful).
  */
 export async function driverForToken(token: string): Promise<{ driverId: string } | { refused: string }> {
-  const found = await AccessTokenModel.findOne({ tokenHash: sha256Hex(token) }).lean();
+  const tokenHash = sha256Hex(token);
+  // By `_id` (derived from the hash; rows issued before that are re-keyed by src/db/migrate.ts). Never by hash
+  // alone: on FerretDB that is a scan, and an unknown token would cost one.
+  const found = await AccessTokenModel.findOne({ _id: tokenRowId(tokenHash), tokenHash }).lean();
   if (!found) return { refused: 'invalid access token' };
   if (found.revokedAt) return { refused: 'access token revoked' };
   if (tokenExpiry(found, LEGACY_TOKEN_TTL_DAYS).getTime() <= Date.now()) return { refused: 'access token expired' };

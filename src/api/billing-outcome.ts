@@ -1,4 +1,4 @@
-import { SessionModel } from '../db/models';
+import { SessionModel, sessionRowId } from '../db/models';
 import type { SessionView } from '../../workflows/messages';
 
 /**
@@ -8,7 +8,7 @@ import type { SessionView } from '../../workflows/messages';
  */
 export async function withBillingOutcome(view: SessionView): Promise<SessionView> {
   if (view.paymentStatus !== 'billed') return view;
-  const row = await SessionModel.findOne({ sessionId: view.sessionId }, { view: 1 }).lean();
+  const row = await SessionModel.findById(sessionRowId(view.sessionId), { view: 1 }).lean();
   const stored = row?.view as Partial<SessionView> | null | undefined;
   if (!stored || (stored.paymentStatus !== 'paid' && stored.paymentStatus !== 'failed')) return view;
   return { ...view, paymentStatus: stored.paymentStatus, attention: stored.attention ?? view.attention, attentionCode: stored.attentionCode ?? view.attentionCode ?? null };

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SessionModel } from '../db/models';
+import { SessionModel, sessionRowId } from '../db/models';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
 import { badRequest, notFound } from './errors';
@@ -20,28 +20,38 @@ export const sessionHandle = (temporal: Client, sessionId: number) => temporal.w
  * The session as the workflow sees it; the read model answers once the workflow's history is gone
  * (retention). Another driver's session is reported as not found, never as forbidden.
  */
-export async function loadSession(temporal: Client, sessionId: number, driverId?: string): Promise<SessionView> {
+export async function loadSession(temporal: Client, sessionId: number, driverId?: string, justStarted = false): Promise<SessionView> {
   let view: SessionView | null = null;
   try {
-    view = await queryWithRetry(temporal, sessionId);
+    view = await queryWithRetry(temporal, sessionId, justStarted);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const row = await SessionModel.findOne({ sessionId }).lean();
-    view = (row?.view as SessionView | undefined) ?? null;
+    view = await storedView(sessionId);
   }
   if (!view || (driverId !== undefined && view.driverId !== driverId)) throw notFound(`parking session ${sessionId} not found`);
   return view;
 }
 
-/** A just-started workflow answers queries only after its first task: retry briefly. */
-async function queryWithRetry(temporal: Client, sessionId: number): Promise<SessionView> {
+/** The view the read model holds, by `_id` (constant time), or null. */
+export async function storedView(sessionId: number): Promise<SessionView | null> {
+  const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean();
+  return (row?.view as SessionView | undefined) ?? null;
+}
+
+/**
+ * A just-started workflow answers queries only after its first task: retry briefly. `justStarted`: the server
+ * has just accepted the start, so a query that timed out waited for a busy worker (a burst of starts), not for
+ * an outage: ask again a few times.
+ */
+async function queryWithRetry(temporal: Client, sessionId: number, justStarted: boolean): Promise<SessionView> {
   const handle = sessionHandle(temporal, sessionId);
   for (let attempt = 0; ; attempt++) {
     try {
       return await handle.query(sessionViewQuery);
     } catch (err) {
       // Only a workflow that has not run its first task yet is worth asking again; an outage is answered at once.
-      if (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || attempt >= 20) throw err;
+      const busyWorker = justStarted && attempt < 5 && isTemporalUnavailable(err) && /query/i.test((err as Error).message);
+      if (!busyWorker && (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || attempt >= 20)) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -1,15 +1,22 @@
 import mongoose from 'mongoose';
+import { migrateDb } from './migrate';
 
 /**
  * One mongoose connection per process. Works on MongoDB and on FerretDB (no transactions are used).
  * `timeoutMs` bounds how long an operation waits for a reachable server, also while mongoose buffers
  * commands during a reconnect: a dead database fails requests within seconds instead of hanging them.
+ * Every process (API, worker, tools) runs the idempotent migrations before it serves (src/db/migrate.ts): one
+ * `_id` lookup once a database is migrated; safe when several processes start at once.
  */
-export async function connectDb(uri: string, timeoutMs = 3000): Promise<typeof mongoose> {
+export async function connectDb(uri: string, timeoutMs = 3000, opts: { migrate?: boolean } = {}): Promise<typeof mongoose> {
   mongoose.set('strictQuery', true);
   mongoose.set('bufferTimeoutMS', timeoutMs);
   await mongoose.connect(uri, { serverSelectionTimeoutMS: timeoutMs, autoIndex: true });
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
+  if (opts.migrate !== false) {
+    const done = await migrateDb();
+    if (done.sessions + done.tokens + done.restored > 0) console.log(`[db] migrated ${done.sessions} session rows and ${done.tokens} tokens to _id keys (${done.restored} restored)`);
+  }
   return mongoose;
 }
 

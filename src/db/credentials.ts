@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../security/constant-time';
-import { AccessTokenModel, GateModel, OpsUserModel } from './models';
+import { isDuplicateKey } from './connection';
+import { AccessTokenModel, GateModel, OpsUserModel, tokenRowId } from './models';
 
 export const newSecretToken = (): string => randomBytes(32).toString('base64url');
 
@@ -14,11 +15,14 @@ const DAY_MS = 86_400_000;
 /** A driver token that expires after ttlDays; `token` only for the sandbox's published demo token. */
 export async function issueDriverToken(driverId: string, label: string, ttlDays: number, token = newSecretToken()): Promise<{ token: string; id: string; expiresAt: Date }> {
   const expiresAt = new Date(Date.now() + ttlDays * DAY_MS);
-  const row = await AccessTokenModel.findOneAndUpdate(
-    { tokenHash: sha256Hex(token) },
-    { $set: { driverId, label, expiresAt }, $setOnInsert: { revokedAt: null, revokedBy: null } },
-    { upsert: true, returnDocument: 'after' },
-  ).lean();
+  const tokenHash = sha256Hex(token);
+  const update = { $set: { driverId, label, expiresAt }, $setOnInsert: { revokedAt: null, revokedBy: null } };
+  const upsert = (filter: Record<string, unknown>) => AccessTokenModel.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' }).lean();
+  // A row issued before ids were derived from the hash keeps its random id.
+  const row = await upsert({ _id: tokenRowId(tokenHash), tokenHash }).catch((err: unknown) => {
+    if (isDuplicateKey(err)) return upsert({ tokenHash });
+    throw err;
+  });
   return { token, id: String(row._id), expiresAt };
 }
 

@@ -3,7 +3,7 @@
  * the row is inserted), session projections (started, closed) and the daily reconciliation's findings (from the
  * activity interceptor, after the activity succeeded).
  */
-import { SessionModel } from '../db/models';
+import { SessionModel, sessionRowId } from '../db/models';
 import { isTerminal, type SessionState } from '../domain/session';
 import { payments, reconciliationDifferences, reconciliationOrdersChecked, sessionsClosed, sessionsStarted, vippsCharges } from './metrics';
 
@@ -35,7 +35,7 @@ export async function beforeProjection(view: unknown): Promise<(() => void) | nu
   if (!isView(view)) return null;
   if (view.version === 1) return () => sessionsStarted.inc({ kind: view.kind });
   if (!isTerminal(view.state as SessionState)) return null;
-  const row = await SessionModel.findOne({ sessionId: view.sessionId }, { state: 1, version: 1 }).lean<{ state: string; version: number } | null>();
+  const row = await SessionModel.findById(sessionRowId(view.sessionId), { state: 1, version: 1 }).lean<{ state: string; version: number } | null>();
   const closing = !row || (row.version < view.version && !isTerminal(row.state as SessionState));
   return closing ? () => sessionsClosed.inc({ kind: view.kind, state: view.state }) : null;
 }

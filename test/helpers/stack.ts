@@ -5,9 +5,9 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
-import { SessionModel } from '../../src/db/models';
 import { DEMO_PARKINGS, demoGateKey } from '../../src/db/demo-data';
 import { seedDemoData } from '../../src/db/seed';
+import { startSessionIdsAt } from '../../src/db/session-ids';
 import { startApi } from '../../src/api/server';
 import { freePort } from '../../src/platform/local-servers';
 import { createSandboxApp } from '../../src/providers/sandbox-app';
@@ -45,7 +45,7 @@ export async function startStack(
   // Each test file has a fresh database but shares the dev server: start its session ids in a range of its
   // own, so parking-session-<id> workflow ids never collide across files.
   const idBase = (Math.floor(Date.now() / 1000) % 1_000_000) * 1000 + (process.pid % 1000);
-  await SessionModel.create({ sessionId: idBase, driverId: 'id-range-start', parkingId: 0, kind: 'placeholder', state: 'closed' });
+  await startSessionIdsAt(idBase);
   const sandbox = createSandboxApp(config, () => undefined, sandboxOpts);
   const sandboxServer: Server = await new Promise((resolve) => {
     const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { isDuplicateKey } from '../../db/connection';
-import { SessionModel } from '../../db/models';
+import { SessionKeyModel, SessionModel, sessionRowId } from '../../db/models';
+import { driverSessionRows, recordDriverSession } from '../../db/driver-sessions';
+import { nextSessionId, SESSION_ID_BLOCK } from '../../db/session-ids';
 import { findParking, findParkingByAreaCode, toParkingSnapshot } from '../../db/parking-snapshot';
 import { isPlateIssuer, normalisePlate } from '../../domain/plate';
 import { isTerminal } from '../../domain/session';
@@ -17,7 +19,7 @@ import {
 } from '../../../workflows/messages';
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ApiError, badRequest, notFound, unprocessable, zodDetails } from '../errors';
+import { ApiError, badRequest, conflict, notFound, unprocessable, zodDetails } from '../errors';
 import { withBillingOutcome } from '../billing-outcome';
 import { requireJsonBody } from '../json-body';
 import { payUrl } from '../pay-link';
@@ -25,6 +27,7 @@ import { parkingSessionDetails, publicPaymentStatus, seedParkingSession, seedSma
 import { buildReceipt, receiptParking, receiptRefusal } from '../receipt';
 import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { refuseIfTerminal } from '../terminal';
+import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 import { componentLogger } from '../../observability/logger';
 
@@ -32,19 +35,28 @@ const log = componentLogger('car-driver');
 
 const driverOf = (req: Request) => req.driverId as string;
 
-/** Integer ids as the seed API uses them: insert-with-unique-index, retry on collision (no counters). */
-async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const last = await SessionModel.findOne({}, { sessionId: 1 }).sort({ sessionId: -1 }).lean();
-    const sessionId = (last?.sessionId ?? 0) + 1;
+const keyReused = (key: string, parkingId: number) =>
+  new ApiError(422, 'idempotency_key_reused', `Idempotency-Key ${key} was used to start a session at parking ${parkingId}, not this one`);
+
+/**
+ * Integer ids as the seed API uses them, from this process's block (src/db/session-ids.ts), stored as the row's
+ * `_id`. An id someone else already used (a row from before id blocks) fails the insert and the next one is taken.
+ */
+export async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
+  for (let i = 0; i < SESSION_ID_BLOCK; i++) {
+    const sessionId = await nextSessionId();
     try {
-      await SessionModel.create({ sessionId, driverId, parkingId, kind, state: 'entering', version: 0, entranceAccessCommand });
-      return sessionId;
+      await SessionModel.create({ _id: sessionRowId(sessionId), sessionId, driverId, parkingId, kind, state: 'entering', version: 0, entranceAccessCommand });
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      if (isDuplicateKey(err)) continue;
+      throw err;
     }
+    // Durable before the app (or a gate) can use the key: a gate finds the session by the command's `_id`.
+    if (entranceAccessCommand) await SessionKeyModel.create({ _id: entranceAccessCommand, sessionId });
+    await recordDriverSession(driverId, sessionId);
+    return sessionId;
   }
-  throw new Error('could not allocate a session id');
+  throw new Error(`could not allocate a session id: ${SESSION_ID_BLOCK} ids in a row were taken`);
 }
 
 /**
@@ -53,7 +65,7 @@ async function allocateSession(driverId: string, parkingId: number, kind: string
  * workflow's first projection overwrites the mark (only rows without a view are touched).
  */
 async function abandonAllocation(sessionId: number): Promise<void> {
-  await SessionModel.updateOne({ sessionId, view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
+  await SessionModel.updateOne({ _id: sessionRowId(sessionId), view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
     log.error({ sessionId, err }, 'could not mark session row abandoned'),
   );
 }
@@ -122,9 +134,39 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       if (!parking.active) throw unprocessable(`parking ${parking.id} is not active`);
       input = { driverId, kind: 'barrier', parking: toParkingSnapshot(parking), createdAt: new Date().toISOString(), settings };
     }
+    const parkingId = input.parking.id;
+    const keyed = idempotencyKeyOf(req);
+    const keyedId = keyed === null ? null : keyedStartId(driverId, keyed);
+    const openId = openStartId(driverId, parkingId, input.anpr?.vehicleReg ?? null);
+    const answer = async (sessionId: number, replayed: boolean) => {
+      let view = await loadSession(temporal, sessionId, driverId, !replayed);
+      // ANPR sessions become active once Autopay confirms connect_parking (an activity): wait briefly for it.
+      for (let i = 0; input.kind === 'anpr' && view.state === 'entering' && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        view = await loadSession(temporal, sessionId, driverId);
+      }
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      res.status(201).json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, 'entrance') });
+    };
+
+    // A repeated key answers the first start; without a key, a start still `entering` here is the same start.
+    const prior = keyedId ? await priorStart(keyedId) : await openStartStillEntering(openId);
+    if (prior) {
+      if (prior.parkingId !== parkingId) throw keyReused(keyed!, prior.parkingId);
+      return answer(prior.sessionId, true);
+    }
+
     // The entrance key is made here and stored with the id: durable before the app (or a gate) can use it.
     const entranceAccessCommand = input.kind === 'barrier' ? randomUUID().replace(/-/g, '') : undefined;
-    const sessionId = await allocateSession(driverId, input.parking.id, input.kind, entranceAccessCommand ?? null);
+    const sessionId = await allocateSession(driverId, parkingId, input.kind, entranceAccessCommand ?? null);
+    if (keyedId && !(await claimStart(keyedId, { sessionId, parkingId }))) {
+      // The same key at the same moment: the other request starts the session, this one answers it.
+      await abandonAllocation(sessionId);
+      const first = await priorStart(keyedId);
+      if (!first) throw conflict('idempotency_key_in_use', 'a start with this Idempotency-Key failed just now: retry');
+      if (first.parkingId !== parkingId) throw keyReused(keyed!, first.parkingId);
+      return answer(await startedSession(first.sessionId), true);
+    }
     try {
       await temporal.workflow.start('parkingSession', {
         workflowId: sessionWorkflowId(sessionId),
@@ -135,19 +177,39 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       });
     } catch (err) {
       await abandonAllocation(sessionId);
+      if (keyedId) await releaseStart(keyedId, sessionId);
       throw err;
     }
-    let view = await loadSession(temporal, sessionId, driverId);
-    // ANPR sessions become active once Autopay confirms connect_parking (an activity): wait briefly for it.
-    for (let i = 0; input.kind === 'anpr' && view.state === 'entering' && i < 50; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      view = await loadSession(temporal, sessionId, driverId);
-    }
-    res.status(201).json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, 'entrance') });
+    await recordOpenStart(openId, { sessionId, parkingId });
+    await answer(sessionId, false);
   });
 
+  /** The driver's latest start at this parking, while its session is still `entering` (else a new start is due). */
+  async function openStartStillEntering(openId: string) {
+    const open = await priorStart(openId);
+    if (!open) return null;
+    const view = await loadSession(temporal, open.sessionId).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    });
+    return view?.state === 'entering' ? open : null;
+  }
+
+  /** A session another request is starting right now: wait briefly for its workflow, as its own request does. */
+  async function startedSession(sessionId: number): Promise<number> {
+    for (let i = 0; ; i++) {
+      try {
+        await loadSession(temporal, sessionId);
+        return sessionId;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404) || i >= 50) throw conflict('idempotency_key_in_use', 'a start with this Idempotency-Key is still in progress: retry');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
   r.get(`${base}/parking_sessions`, requireDriver, async (req, res) => {
-    const rows = await SessionModel.find({ driverId: driverOf(req), view: { $ne: null } }).sort({ sessionId: -1 }).limit(100).lean();
+    const rows = await driverSessionRows(driverOf(req), 100);
     res.json({ parking_sessions: rows.map((row) => parkingSessionDetails(row.view as SessionView, link(row.view as SessionView))) });
   });
 
@@ -167,9 +229,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
   });
 
   r.get(`${base}/smart_keys`, requireDriver, async (req, res) => {
-    const rows = await SessionModel.find({ driverId: driverOf(req), kind: 'barrier', state: { $in: ['entering', 'exiting'] } })
-      .sort({ sessionId: -1 })
-      .lean();
+    const rows = (await driverSessionRows(driverOf(req), 100)).filter((row) => row.kind === 'barrier' && ['entering', 'exiting'].includes(row.state));
     const keys = [];
     for (const row of rows) {
       const view = row.view as SessionView | null;

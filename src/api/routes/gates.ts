@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { SessionModel } from '../../db/models';
+import { SessionKeyModel } from '../../db/models';
 import { findParking } from '../../db/parking-snapshot';
 import { gateEventSignal } from '../../../workflows/messages';
 import { requireGate } from '../auth';
@@ -27,11 +27,9 @@ export const GateEventBody = z
 
 const forbidden = (message: string) => new ApiError(403, 'gate_mismatch', message);
 
-/** The session whose smart key carries this access command (read model; the workflow then decides). */
-async function sessionByAccessCommand(command: string): Promise<number | null> {
-  const row =
-    (await SessionModel.findOne({ entranceAccessCommand: command }, { sessionId: 1 }).lean()) ??
-    (await SessionModel.findOne({ $or: [{ 'view.entranceKey.accessCommand': command }, { 'view.exitKey.accessCommand': command }] }, { sessionId: 1 }).lean());
+/** The session whose smart key carries this access command, by `_id` (the workflow then decides). */
+export async function sessionByAccessCommand(command: string): Promise<number | null> {
+  const row = await SessionKeyModel.findById(command).lean();
   return row?.sessionId ?? null;
 }
 

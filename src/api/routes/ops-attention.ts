@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { recordLedgerEntry } from '../../../activities/ledger';
-import { SessionModel } from '../../db/models';
+import { SessionModel, sessionRowId } from '../../db/models';
 import { availableOpsActions, type OpsActionName } from '../../domain/ops-actions';
 import { opsActionSignal, type OpsAction, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
@@ -105,7 +105,7 @@ export function opsAttentionRoutes(deps: ApiDeps): Router {
       if (!delivered) {
         // The workflow is gone (closed and past retention): the read model is all there is to correct.
         const lastOpsAction = { action, by, note, at: at.toISOString(), attentionCode: view.attentionCode ?? null };
-        await SessionModel.updateOne({ sessionId: id }, { $set: { 'view.attentionCode': null, 'view.attention': null, 'view.lastOpsAction': lastOpsAction } });
+        await SessionModel.updateOne({ _id: sessionRowId(id) }, { $set: { 'view.attentionCode': null, 'view.attention': null, 'view.lastOpsAction': lastOpsAction } });
       }
       await recordLedgerEntry({
         idempotencyKey: `ops-${action}-${id}-${at.getTime()}`,

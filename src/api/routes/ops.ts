@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { normalisePlate } from '../../domain/plate';
-import { AccessTokenModel, AgreementModel, OpsAuditModel, SessionModel } from '../../db/models';
+import { AccessTokenModel, AgreementModel, OpsAuditModel, SessionModel, sessionRowId } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
 import { requireJsonBody } from '../json-body';
@@ -84,7 +84,7 @@ export function opsRoutes(deps: ApiDeps): Router {
   r.get('/api/ops/sessions/:id', async (req, res) => {
     const id = parseSessionId(String(req.params.id));
     const view = await withBillingOutcome(await loadSession(temporal, id));
-    const row = await SessionModel.findOne({ sessionId: id }, { vippsAgreementId: 1 }).lean();
+    const row = await SessionModel.findById(sessionRowId(id), { vippsAgreementId: 1 }).lean();
     res.json({ session: { ...view, vippsAgreementId: row?.vippsAgreementId ?? null } });
   });
 

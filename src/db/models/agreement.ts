@@ -14,4 +14,6 @@ const agreementSchema = new Schema(
   },
   { timestamps: true },
 );
+// A driver's active agreement (Vipps usage, fleet), the newest first.
+agreementSchema.index({ driverId: 1, status: 1, updatedAt: -1 });
 export const AgreementModel = model('Agreement', agreementSchema);

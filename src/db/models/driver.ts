@@ -1,4 +1,4 @@
-import { Schema, model, type InferSchemaType } from 'mongoose';
+import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 
 const driverSchema = new Schema(
   {
@@ -34,4 +34,14 @@ const accessTokenSchema = new Schema(
   },
   { timestamps: true },
 );
+/**
+ * A token row's `_id`: the first 12 bytes of its hash, so a request's token is found by `_id` (indexed on FerretDB
+ * as well as MongoDB). The full hash is still compared; the id stays the 24-hex-digit id ops already use.
+ */
+export const tokenRowId = (tokenHash: string): Types.ObjectId => new Types.ObjectId(tokenHash.slice(0, 24));
+accessTokenSchema.pre('validate', function () {
+  if (this.isNew && this.tokenHash) this._id = tokenRowId(this.tokenHash);
+});
+// Ops list a driver's tokens, newest first.
+accessTokenSchema.index({ driverId: 1, createdAt: -1 });
 export const AccessTokenModel = model('AccessToken', accessTokenSchema);

@@ -1,6 +1,6 @@
 export { ParkingModel } from './parking';
-export { DriverModel, AccessTokenModel } from './driver';
-export { SessionModel } from './session';
+export { DriverModel, AccessTokenModel, tokenRowId } from './driver';
+export { DriverSlotModel, IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
 export { LedgerModel } from './ledger';
 export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';
@@ -8,3 +8,4 @@ export { AgreementModel } from './agreement';
 export { RefundRequestModel } from './refund-request';
 export { GateModel } from './gate';
 export { OpsUserModel, OpsAuditModel } from './ops-user';
+export { MigrationBackupModel, MigrationModel } from './migration';

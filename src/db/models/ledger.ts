@@ -26,5 +26,7 @@ const ledgerSchema = new Schema(
 );
 ledgerSchema.index({ day: 1 });
 ledgerSchema.index({ sessionId: 1 });
+// Settlement and reconciliation find a card attempt's rows by its order id.
+ledgerSchema.index({ 'providerRefs.orderId': 1 }, { sparse: true });
 
 export const LedgerModel = model('LedgerEntry', ledgerSchema);
