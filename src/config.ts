@@ -160,6 +160,9 @@ const EnvSchema = z.object({
 
   ...OBSERVABILITY_ENV,
 });
+/** Every variable name the product reads (tests check deployment files against it). */
+export const ENV_NAMES: ReadonlySet<string> = new Set(Object.keys(EnvSchema.shape));
+
 
 export type Env = z.infer<typeof EnvSchema>;
 type Defaulted = keyof typeof SANDBOX_DEFAULTS;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, ENV_NAMES, loadConfig } from '../../src/config';
 import { FERRETDB_DATABASE, PG_PASSWORD, PG_USER, PROD_CONFIG_DIR, TEMPORAL_SCHEMAS } from '../../src/platform/prod-topology';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
 
@@ -82,12 +82,8 @@ function dependsOn(name: string): Record<string, string | undefined> {
 const commandOf = (name: string): string => [services[name].command ?? []].flat().join(' ');
 
 /** The env names declared in the zod schema of src/config.ts (read from its source: the schema is private). */
-function configEnvNames(): Set<string> {
-  const src = readFileSync(path.join(ROOT, 'src', 'config.ts'), 'utf8');
-  const start = src.indexOf('const EnvSchema = z.object({');
-  expect(start).toBeGreaterThanOrEqual(0);
-  const body = src.slice(start, src.indexOf('\n});', start));
-  return new Set([...body.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]));
+function configEnvNames(): ReadonlySet<string> {
+  return ENV_NAMES;
 }
 
 describe('docker-compose.yml', () => {
@@ -235,6 +231,26 @@ describe('docker-compose.yml', () => {
 
   it('the API health check asks /readyz on port 3000', () => {
     expect([services.api.healthcheck!.test!].flat().join(' ')).toContain('http://127.0.0.1:3000/readyz');
+  });
+
+  it('the worker health check asks /healthz on the configured health port, and Docker waits out the shutdown grace', () => {
+    const env = envOf('worker');
+    expect([services.worker.healthcheck!.test!].flat().join(' ')).toContain(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/healthz`);
+    const grace = loadConfig(demoEnv('worker')).WORKER_SHUTDOWN_GRACE_TIME;
+    const graceSeconds = /^\d+s$/.test(String(grace)) ? Number(String(grace).slice(0, -1)) : Number(grace) / 1000;
+    const stop = String((services.worker as { stop_grace_period?: string }).stop_grace_period ?? '10s');
+    expect(Number(stop.replace(/s$/, ''))).toBeGreaterThan(graceSeconds);
+  });
+
+  it('exposes the metrics ports on the host, apart from the public port, and wires the UI to the codec server', () => {
+    const config = loadConfig(demoEnv('api'));
+    const ports = [config.PORT, config.API_METRICS_PORT, config.WORKER_METRICS_PORT, config.WORKER_HEALTH_PORT];
+    expect(ports.every((p) => p > 0)).toBe(true);
+    expect(new Set(ports).size).toBe(ports.length);
+    const ui = envOf('temporal-ui');
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`${config.PUBLIC_BASE_URL}/codec`);
+    const uiPort = services['temporal-ui'].ports!.map(String)[0]!.split(':')[1];
+    expect(config.CODEC_CORS_ORIGINS.split(',')).toContain(`http://127.0.0.1:${uiPort}`);
   });
 
   it('starts in health order', () => {
