@@ -51,6 +51,8 @@ export const KIND_SIGN: Readonly<Record<string, 1 | -1 | 0>> = {
   chargeback: -1,
   // A refund the provider refused: no money moved, the capture is held for ops.
   refund_refused: 0,
+  // A person's decision on a session (the ops queue): on the session's ledger, never in the day's money.
+  ops_action: 0,
 };
 
 /** One line of the report: every column is documented in docs/REPORT.md. */
@@ -144,6 +146,7 @@ export function summariseLedger(rows: readonly ReportLedgerRow[]): Pick<DailyRep
   const unknown = new Map<string, number>();
 
   for (const [index, row] of rows.entries()) {
+    if (row.kind === 'ops_action') continue;
     const sign = KIND_SIGN[row.kind];
     if (sign === undefined) {
       unknown.set(row.kind, (unknown.get(row.kind) ?? 0) + 1);

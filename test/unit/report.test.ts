@@ -133,3 +133,9 @@ test('isCalendarDay accepts real days only', () => {
   expect(isCalendarDay('2024-02-29')).toBe(true);
   for (const bad of ['2025-02-30', '2025-13-01', '2025-1-01', '20251204', '', '2025-12-04T00:00:00Z']) expect(isCalendarDay(bad)).toBe(false);
 });
+
+test("an ops decision's ledger row is known and moves no money in the day's report", () => {
+  const decision = { kind: 'ops_action', source: 'barrier', provider: 'none', sessionId: '7', gross: '0.00', net: '0.00', vat: '0.00', fee: '0.00', currency: 'RON', note: 'resolve by demo-ops' };
+  const summary = summariseLedger([decision as unknown as ReportLedgerRow]);
+  expect(summary).toEqual({ groups: [], totalsByCurrency: [], unknownKinds: [] });
+});
