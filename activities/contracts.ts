@@ -18,6 +18,11 @@ export interface LedgerEntryInput {
   occurredAt: string;
   providerRefs?: Record<string, string>;
   note?: string;
+  /**
+   * The IANA zone whose calendar day the row belongs to (the ledger's `day`). Unset: the parking's zone, found from
+   * the session; UTC for rows with no parking (EasyPark fleet rows).
+   */
+  timeZone?: string;
 }
 
 export interface CardOrderRef {

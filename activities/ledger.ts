@@ -3,20 +3,23 @@ import { isDuplicateKey } from '../src/db/connection';
 import { toAmountString } from '../src/domain/money';
 import { countLedgerEntry } from '../src/observability/business-events';
 import type { LedgerEntryInput, SessionActivities } from './contracts';
+import { ledgerDay } from './ledger-day';
 import { applyVippsBillingOutcome } from './vipps-session-outcome';
 
 /** Inserts once per idempotency key; a duplicate (retry, repeated callback) is a no-op. */
 export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string }): Promise<void> {
   const occurredAt = new Date(entry.occurredAt);
+  const { timeZone: _zone, ...row } = entry;
+  const day = await ledgerDay(entry, occurredAt);
   try {
     await LedgerModel.create({
-      ...entry,
+      ...row,
       gross: toAmountString(entry.gross),
       net: toAmountString(entry.net),
       vat: toAmountString(entry.vat),
       fee: toAmountString(entry.fee ?? '0'),
       occurredAt,
-      day: occurredAt.toISOString().slice(0, 10),
+      day,
       providerRefs: entry.providerRefs ?? {},
       note: entry.note ?? null,
     });

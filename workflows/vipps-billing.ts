@@ -169,6 +169,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
     await ledger({
       idempotencyKey: `vipps-ops-debt:${agreementId}:${ref}`,
       kind: 'vipps_charge_failed',
+      timeZone,
       ...t,
       currency: debt.currency,
       providerRefs: { agreementId, sessionIds: sessionIds.join(','), ...(chargeIds.length > 0 ? { chargeId: chargeIds.join(',') } : {}) },
@@ -273,6 +274,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
     await ledger({
       idempotencyKey: `vipps-charge:${agreementId}:${record.chargeId}`,
       kind: 'vipps_charge',
+      timeZone,
       gross: record.amount,
       net: record.net,
       vat: record.vat,
@@ -296,6 +298,7 @@ export async function vippsBilling(input: VippsBillingInput): Promise<VippsBilli
     await ledger({
       idempotencyKey: `vipps-charge-failed:${agreementId}:${record.chargeId}`,
       kind: 'vipps_charge_failed',
+      timeZone,
       gross: record.amount,
       net: record.net,
       vat: record.vat,

@@ -496,6 +496,7 @@ function buildDocument(publicBaseUrl: string) {
           parameters: [
             { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: "default: today in the time zone of parking_id (or of the first parking)" },
             { name: 'parking_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, description: 'whose time zone decides the default date' },
+            { name: 'time_zone', in: 'query', required: false, schema: { type: 'string', maxLength: 64 }, description: "IANA zone the date is read in; without it each row counts on its parking's local day" },
             { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'] } },
           ],
           responses: { '200': { description: 'report', content: { 'application/json': { schema: ref('DailyReport') }, 'text/csv': { schema: { type: 'string' } } } }, ...common },

@@ -16,7 +16,7 @@ import { eventually, http, startStack, type Stack } from '../helpers/stack';
  */
 
 let s: Stack;
-const TODAY = new Date().toISOString().slice(0, 10); // ledger days are UTC days
+const TODAY = new Date().toISOString().slice(0, 10); // read in UTC (time_zone=UTC): ledger days are each parking's local day
 const PLATE = `RP${String(Date.now()).slice(-5)}`;
 const ops = () => ({ authorization: `Bearer ${s.config.OPS_API_TOKEN}` });
 const get = (query: string, headers: Record<string, string> = ops()) => fetch(`${s.api}/api/ops/reports/daily${query}`, { headers });
@@ -99,7 +99,7 @@ test('a Vipps-billed session becomes paid when the day\'s charge is CHARGED, in 
 
 test('daily report: parkings and transactions apart, the refund as a refund, the usage counted, nothing to reconcile', async () => {
   await eventually(() => sessionOf(s, vippsSession), (r) => r.body.parking_session.payment_status === 'paid', 30_000);
-  const res = await get(`?date=${TODAY}`);
+  const res = await get(`?date=${TODAY}&time_zone=UTC`);
   expect(res.status).toBe(200);
   const report = (await res.json()) as DailyReport;
   const refundedGross = (Number(cardAmount) - 0.04).toFixed(2);
@@ -129,7 +129,7 @@ test('daily report: parkings and transactions apart, the refund as a refund, the
 });
 
 test('daily report CSV: a header naming every column and one row per group', async () => {
-  const res = await get(`?date=${TODAY}&format=csv`);
+  const res = await get(`?date=${TODAY}&time_zone=UTC&format=csv`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
   const lines = (await res.text()).split('\r\n');
@@ -147,7 +147,7 @@ test('without a date: today in the parking\'s time zone', async () => {
 });
 
 test('/ops/report: the same day as a page, with a chart per source and provider', async () => {
-  const res = await fetch(`${s.api}/ops/report?date=${TODAY}`, { headers: ops() });
+  const res = await fetch(`${s.api}/ops/report?date=${TODAY}&time_zone=UTC`, { headers: ops() });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/html/);
   const html = await res.text();

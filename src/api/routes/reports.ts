@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { dailyReconciliation } from '../../../workflows/daily-reconciliation';
 import { LedgerModel, ParkingModel, SessionModel } from '../../db/models';
-import { localDay } from '../../domain/calendar';
+import { addDays, assertTimeZone, localDay, startOfLocalDay } from '../../domain/calendar';
 import { renderReportCsv } from '../../domain/report-csv';
 import { buildDailyReport, isCalendarDay, type DailyReport, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
 import { renderReportHtml } from '../../domain/report-html';
@@ -18,6 +18,22 @@ const dailyQuery = z.strictObject({
   // Without a date: today, in the time zone of `parking_id` (or of the first parking).
   date: z.string().refine(isCalendarDay, { error: 'must be a calendar day written yyyy-mm-dd' }).optional(),
   parking_id: IdText.optional(),
+  /**
+   * The zone the date is read in. Without it each ledger row counts on its own parking's local day (the ledger's
+   * `day`); with it, the rows whose instant falls in that zone's day.
+   */
+  time_zone: z
+    .string()
+    .max(64)
+    .refine((tz) => {
+      try {
+        assertTimeZone(tz);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'time_zone: an IANA time zone like Europe/Oslo')
+    .optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
 
@@ -56,10 +72,11 @@ function paidVia(view: unknown): ReportSessionRow['paidVia'] {
 }
 
 /** One day's report: reads of the ledger and session read models, the provider's records, then pure arithmetic. */
-async function dailyReport(deps: ApiDeps, date: string): Promise<DailyReport> {
-  const start = new Date(`${date}T00:00:00Z`);
-  const end = new Date(start.getTime() + 86_400_000);
-  const dayLedger = (await LedgerModel.find({ day: date }, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow);
+async function dailyReport(deps: ApiDeps, date: string, timeZone?: string): Promise<DailyReport> {
+  const start = new Date(timeZone ? startOfLocalDay(date, timeZone) : Date.parse(`${date}T00:00:00Z`));
+  const end = new Date(timeZone ? startOfLocalDay(addDays(date, 1), timeZone) : start.getTime() + 86_400_000);
+  const dayFilter = timeZone ? { occurredAt: { $gte: start, $lt: end } } : { day: date };
+  const dayLedger = (await LedgerModel.find(dayFilter, LEDGER_FIELDS).lean<LeanLedger[]>()).map(toLedgerRow);
   // Sessions touched today: their read model changed today, or today's ledger mentions them.
   const ledgerSessionIds = [...new Set(dayLedger.map((r) => r.sessionId).filter((id): id is string => id !== null && /^\d+$/.test(id)).map(Number))];
   const sessionDocs = await SessionModel.find(
@@ -89,8 +106,8 @@ export function reportRoutes(deps: ApiDeps): Router {
   router.get('/api/ops/reports/daily', requireOps, async (req, res) => {
     const q = dailyQuery.parse(req.query); // ZodError → 400 with the field
     const { format } = q;
-    const date = q.date ?? (await defaultDay(q.parking_id));
-    const report = await dailyReport(deps, date);
+    const date = q.date ?? (q.time_zone ? localDay(Date.now(), q.time_zone) : await defaultDay(q.parking_id));
+    const report = await dailyReport(deps, date, q.time_zone);
     if (format === 'csv') {
       res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="report-${date}.csv"`).send(renderReportCsv(report));
       return;
@@ -101,8 +118,8 @@ export function reportRoutes(deps: ApiDeps): Router {
   // The same day for a person: a table and a small chart per source and provider (src/domain/report-html.ts).
   router.get('/ops/report', requireOps, async (req, res) => {
     const q = dailyQuery.parse(req.query);
-    const date = q.date ?? (await defaultDay(q.parking_id));
-    res.type('html').send(renderReportHtml(await dailyReport(deps, date)));
+    const date = q.date ?? (q.time_zone ? localDay(Date.now(), q.time_zone) : await defaultDay(q.parking_id));
+    res.type('html').send(renderReportHtml(await dailyReport(deps, date, q.time_zone)));
   });
 
   // On demand: the nightly reconciliation for one day, now, with its escalations (late captures, Attention).

@@ -17,7 +17,7 @@ const ledgerSchema = new Schema(
     fee: { type: String, default: '0.00' },
     currency: { type: String, required: true },
     occurredAt: { type: Date, required: true },
-    /** UTC calendar day of occurredAt, for the daily report. */
+    /** Calendar day of occurredAt in the parking's zone (activities/ledger-day.ts), for the daily report. */
     day: { type: String, required: true },
     providerRefs: { type: Schema.Types.Mixed, default: {} },
     note: { type: String, default: null },
@@ -25,6 +25,8 @@ const ledgerSchema = new Schema(
   { timestamps: true },
 );
 ledgerSchema.index({ day: 1 });
+// The daily report read in a zone the request names (src/api/routes/reports.ts time_zone).
+ledgerSchema.index({ occurredAt: 1 });
 ledgerSchema.index({ sessionId: 1 });
 // Settlement and reconciliation find a card attempt's rows by its order id.
 ledgerSchema.index({ 'providerRefs.orderId': 1 }, { sparse: true });
