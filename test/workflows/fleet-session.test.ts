@@ -144,7 +144,9 @@ test("re-bills the price to the driver's active Vipps agreement: signalWithStart
     description: 'Parking Nyköpings lasarett, besökande flt 123',
   });
   await billing.terminate('test done');
-  expect(await LedgerModel.countDocuments({ sessionId: 'easypark-1000000001' })).toBe(2);
+  // The transaction and the fee, and the hand-over to Vipps billing (a usage: no money moves until the day's charge).
+  const kinds = (await LedgerModel.find({ sessionId: 'easypark-1000000001' }).lean()).map((r) => r.kind).sort();
+  expect(kinds).toEqual(['fleet_fee', 'fleet_transaction', 'vipps_usage']);
 });
 
 test('no re-bill when the only active agreement is in another currency, or when the fleet does not re-bill', async () => {
