@@ -1,7 +1,8 @@
-import { LedgerModel, ParkingModel } from '../../src/db/models';
+import { LedgerModel } from '../../src/db/models';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
 import { finalizedSession as finalizedSessionOf, payWithCard } from '../helpers/card-flow';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
+import { withoutGrace } from '../helpers/demo-parking';
 
 let s: Stack;
 const TOKEN = 'demo-driver-token-0001';
@@ -81,7 +82,7 @@ test('Netopia IPN: a forged, tampered or unsigned notification is rejected and c
 
 test('EPX: the seed card pays after server-to-server confirmation; a forged browser redirect does not', async () => {
   // Tariffs are read at finalize: without the grace period the short test stay costs one interval.
-  await ParkingModel.updateOne({ id: 188 }, { $set: { 'tariff.graceMinutes': 0 } });
+  await withoutGrace(188);
   const { id, fin } = await finalizedSession(188, '76:86:BB:DE:64:01');
   expect(fin.currency).toBe('USD');
   expect(fin.amount).toBe('2.50');

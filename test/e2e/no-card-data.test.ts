@@ -6,9 +6,9 @@
  */
 import { format } from 'node:util';
 import mongoose from 'mongoose';
-import { ParkingModel } from '../../src/db/models';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
+import { withoutGrace } from '../helpers/demo-parking';
 
 const TOKEN = 'demo-driver-token-0001';
 const PANS = ['9900004810225098', '9900541631437790', '4000000000000002'];
@@ -116,7 +116,7 @@ test('the test cards leave no full card number and no CVV in the database, the l
   await eventually(() => session(netopia.id), (r) => r.body.parking_session.payment_status === 'paid');
 
   // EPX: the seed card (empty CVV) pays after the server-to-server confirmation.
-  await ParkingModel.updateOne({ id: 188 }, { $set: { 'tariff.graceMinutes': 0 } });
+  await withoutGrace(188);
   const epx = await finalizedSession(188, '76:86:BB:DE:64:01');
   const response = await submitCard(epx.fin.pay_url, { card_number: PANS[2], exp_month: '12', exp_year: '2025', cvv: '' });
   const confirmed = await http('GET', response);

@@ -5,7 +5,7 @@
  * report's reconciliation of its session.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { LedgerModel, ParkingModel, SessionModel } from '../../src/db/models';
+import { LedgerModel, SessionModel } from '../../src/db/models';
 import { NetopiaClient } from '../../src/providers/netopia/client';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
 import type { NetopiaIpnRecord, NetopiaSandboxRecord } from '../../src/providers/netopia/sandbox';
@@ -14,6 +14,7 @@ import { DRIVER_TOKEN, finalizedSession, payWithCard, sessionOf } from '../helpe
 import { assertExactlyOnce } from '../helpers/exactly-once';
 import { netopiaOrderEvent, netopiaPayOrder, records, setControls } from '../helpers/sandbox-controls';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
+import { withoutGrace } from '../helpers/demo-parking';
 
 let s: Stack;
 const keys = generateNetopiaKeyPair();
@@ -23,7 +24,7 @@ const EPX_CARD = { card_number: '4000000000000002', exp_month: '12', exp_year: '
 beforeAll(async () => {
   s = await startStack('settlement', {}, { netopiaKeyPair: keys });
   // Tariffs are read at finalize: without the grace period a short EPX stay costs one interval.
-  await ParkingModel.updateOne({ id: 188 }, { $set: { 'tariff.graceMinutes': 0 } });
+  await withoutGrace(188);
 });
 afterAll(() => s?.stop());
 
