@@ -116,6 +116,8 @@ export async function startFaultStack(name: string, env: Record<string, string> 
   // PUBLIC_BASE_URL would otherwise send the children elsewhere than the test (or refuse to start them).
   const configEnv: Record<string, string> = {
     NODE_ENV: 'test',
+    // Info lines go to each child's log file: the readiness checks read them ("[worker] polling task queue").
+    LOG_LEVEL: 'info',
     APP_MODE: 'sandbox',
     PORT: String(apiPort),
     SANDBOX_PORT: String(sandboxPort),
