@@ -102,7 +102,22 @@ export function createSandboxApp(
   const app: Express = express();
   app.disable('x-powered-by');
   // What a request changed is on disk before the next one: a restart (or a crash) loses nothing answered.
-  if (persistence) app.use((_req, res, next) => void (res.once('finish', () => persistence.flush()), next()));
+  // Saved before the answer leaves, like a provider that acknowledges only what it stored: a sandbox killed right
+  // after answering still has the change on restart (the timer saves what changes between requests).
+  if (persistence) {
+    app.use((_req, res, next) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      res.end = ((...args: unknown[]) => {
+        try {
+          persistence.flush();
+        } catch (err) {
+          log(`sandbox state not saved: ${(err as Error).message}`);
+        }
+        return end(...args);
+      }) as typeof res.end;
+      next();
+    });
+  }
   app.use('/netopia', netopia.router);
   app.use('/epx', epx.router);
   app.use('/autopay', autopay.router);

@@ -4,6 +4,7 @@
  * validated ops filters with pagination; a gate exit without payment needs a person; messages that do not repeat
  * themselves; JSON routes that say when a body is not JSON.
  */
+import { randomUUID } from 'node:crypto';
 import { PAYMENT_STATUSES } from '../../src/domain/session';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { SA_PAYMENT_STATUS } from '../../workflows/search-attributes';
@@ -18,7 +19,10 @@ afterAll(() => s?.stop());
 
 const ops = (method: string, path: string, body?: unknown) => http(method, `${s.api}${path}`, { token: s.config.OPS_API_TOKEN, ...(body === undefined ? {} : { body }) });
 const driver = (method: string, path: string, body?: unknown) => http(method, `${s.api}/api/car_driver${path}`, { token: DRIVER_TOKEN, ...(body === undefined ? {} : { body }) });
-const startBarrier = async (parkingId = 189) => (await driver('POST', '/parking_sessions', { parking_session: { secured_parking_id: parkingId } })).body.parking_session.id as number;
+/** A new session each call: without an Idempotency-Key, a second start while the first is `entering` returns the first. */
+const startBarrier = async (parkingId = 189) =>
+  (await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: DRIVER_TOKEN, headers: { 'idempotency-key': randomUUID() }, body: { parking_session: { secured_parking_id: parkingId } } })).body
+    .parking_session.id as number;
 
 test('a declined card payment is `declined` in the driver API, the ops API, the ops filter and the search attribute', async () => {
   const { id, fin } = await finalizedSession(s, 189, '76:86:BB:DE:65:01');
