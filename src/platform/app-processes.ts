@@ -34,7 +34,8 @@ function startApp(name: AppName, opts: AppProcessesOptions, onLine: (line: strin
     opts.log(name)(line);
   };
   return spawnServer(name, process.execPath, ['--import', 'tsx', path.join(ROOT, APP_ENTRY_POINTS[name])], log, {
-    env: { ...process.env, ...opts.env },
+    // At least info: the readiness checks wait for the worker's "polling task queue" line (NODE_ENV=test means warn).
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...opts.env },
     cwd: ROOT, // where `--import tsx` resolves from
   });
 }
