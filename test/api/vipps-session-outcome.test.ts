@@ -6,7 +6,7 @@
 import { recordLedgerEntry } from '../../activities/ledger';
 import type { LedgerEntryInput } from '../../activities/contracts';
 import { withBillingOutcome } from '../../src/api/billing-outcome';
-import { SessionModel } from '../../src/db/models';
+import { SessionModel, sessionRowId } from '../../src/db/models';
 import type { SessionView } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 
@@ -14,6 +14,7 @@ beforeAll(() => connectTestDb('vipps_session_outcome'));
 afterAll(() => dropTestDb());
 
 const billedRow = (sessionId: number) => ({
+  _id: sessionRowId(sessionId),
   sessionId,
   driverId: 'd1',
   parkingId: 190,
@@ -37,7 +38,7 @@ const row = (kind: LedgerEntryInput['kind'], key: string, sessionIds: string, no
   providerRefs: { agreementId: 'agr_1', chargeId: `chr-${key}`, sessionIds },
   ...(note ? { note } : {}),
 });
-const status = async (id: number) => (await SessionModel.findOne({ sessionId: id }).lean())?.view as Partial<SessionView>;
+const status = async (id: number) => (await SessionModel.findById(sessionRowId(id)).lean())?.view as Partial<SessionView>;
 
 test('CHARGED → paid; ops debt → failed with Attention; a carried failure changes nothing; replays never flip', async () => {
   await SessionModel.insertMany([billedRow(1), billedRow(2), billedRow(3), billedRow(4)]);
