@@ -520,7 +520,9 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
         if (direction === 'entrance' && view.state !== 'entering') throw new Error(`cannot enter: parking session is ${view.state}`);
         if (direction === 'exit') {
           if (view.state !== 'exiting') throw new Error(`cannot exit: parking session is ${view.state}`);
-          if (view.paymentStatus !== 'paid') throw new Error('cannot exit: the parking session is not paid yet');
+          // A payment result already queued ahead of this try counts: the app opens the gate the moment the driver
+          // has paid, often in the same workflow task as the provider's callback. The loop checks again in order.
+          if (view.paymentStatus !== 'paid' && !paidResultQueued()) throw new Error('cannot exit: the parking session is not paid yet');
         }
         const mac = macAddress.toUpperCase();
         if (!parking.accessPoints.some((p) => p.direction === direction && p.macAddress.toUpperCase() === mac)) {
@@ -529,6 +531,10 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       },
     },
   );
+
+  function paidResultQueued(): boolean {
+    return queue.some((w) => w.kind === 'providerResult' && w.result.outcome === 'paid');
+  }
 
   setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
   setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
@@ -680,6 +686,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       case 'access': {
         const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;
         if (!key || key.remainingTries <= 0) return [false, reply(work.reply, { refused: `the ${work.direction} smart key cannot be used now`, code: 'InvalidState' })];
+        // Accepted on a queued payment result (see the validator): that result has run by now; it may not have paid.
+        if (work.direction === 'exit' && view.paymentStatus !== 'paid') return [false, reply(work.reply, { refused: 'cannot exit: the parking session is not paid yet', code: 'InvalidState' })];
         key.remainingTries -= 1;
         // lean-v3: a try is answered from the update's result; the read model catches up with the gate event that
         // follows, and at once when the key is spent.

@@ -16,6 +16,11 @@ import {
 import { barrierInput as input } from '../helpers/session-input';
 import { rejectionOf } from '../helpers/errors';
 import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
+import { testDataConverter } from '../helpers/data-converter';
+import { createActivities } from '../../activities';
+import { createProviderClients } from '../../src/providers/clients';
+import { createWorker } from '../../workers/create-worker';
+import { activityDeps } from '../../workers/run-worker';
 
 /** The parking-session workflow on the time-skipping server with every activity, real provider clients and the sandboxes. */
 
@@ -191,4 +196,40 @@ test('a card-paid barrier session stays lean: at most 60 history events and 4 ac
   const projected = await SessionModel.findOne({ sessionId: 9010 }).lean();
   expect(projected).toMatchObject({ state: 'closed', paymentStatus: 'paid', amountGross: finalized.amount!.gross });
   expect((projected?.view as { exitKey?: { remainingTries: number } } | undefined)?.exitKey?.remainingTries).toBe(2);
+});
+
+test("the exit key opens on a payment callback that reaches the workflow in the same task as the driver's exit try", async () => {
+  // Its own task queue and workers: the first is stopped so the callback and the exit try wait together, and the
+  // next workflow task delivers both (the app opens the gate the moment the driver has paid).
+  const taskQueue = `${w.taskQueue}-same-task`;
+  const startWorker = async () => {
+    const activities = createActivities(activityDeps(w.config, createProviderClients(w.config), w.env.client, taskQueue));
+    // No workflow cache, so no sticky queue: the next task goes to whichever worker polls the task queue.
+    const sizing = { maxCachedWorkflows: 0, maxConcurrentWorkflowTaskExecutions: 2, maxConcurrentActivityTaskExecutions: 2, maxConcurrentLocalActivityExecutions: 2 };
+    const worker = await createWorker({ dataConverter: testDataConverter, connection: w.env.nativeConnection, namespace: w.env.namespace ?? 'default', taskQueue, activities, sizing });
+    return { worker, running: worker.run() };
+  };
+  const first = await startWorker();
+  const handle = await w.env.client.workflow.start('parkingSession', { workflowId: sessionWorkflowId(9011), taskQueue, args: [input(9011)] });
+  await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await w.env.sleep('1 hour');
+  const finalized = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  const { attempt } = await handle.executeUpdate(startPaymentUpdate, { args: [] });
+  first.worker.shutdown();
+  await first.running;
+
+  await handle.signal(paymentResultSignal, { orderId: attempt!.orderId, outcome: 'paid', providerRef: attempt!.providerRef!, amount: finalized.amount!.gross, currency: 'RON' });
+  const exitTry = handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'exit', macAddress: '76:86:BB:DE:63:AE' }] });
+  const second = await startWorker();
+  try {
+    const exit = await exitTry;
+    expect(exit.key.remainingTries).toBe(2);
+    expect(exit.view.paymentStatus).toBe('paid');
+    await handle.signal(gateEventSignal, { direction: 'exit' });
+    expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid' });
+  } finally {
+    second.worker.shutdown();
+    await second.running;
+  }
 });
