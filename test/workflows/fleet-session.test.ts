@@ -12,7 +12,7 @@ import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';
-import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/fleet-session';
+import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/messages';
 import type { VippsUsage } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
