@@ -70,15 +70,7 @@ export interface SessionActivities {
     currency: string;
     description: string;
   }): Promise<{ providerRef: string; redirectUrl: string }>;
-  refundCardPayment(req: {
-    sessionId: number;
-    orderId: string;
-    provider: CardProviderName;
-    providerRef: string;
-    amount: string;
-    currency: string;
-    idempotencyKey: string;
-  }): Promise<{ refundRef: string }>;
+  refundCardPayment(req: OrderMoney & { idempotencyKey: string }): Promise<{ refundRef: string }>;
   /** The provider's word on one order (server to server). Refusals fail with type CardProviderRejected. */
   cardPaymentStatus(req: CardOrderRef): Promise<ProviderOrderStatus>;
   /** Cancels an unpaid order at the provider; answers the order's status after it ('paid' if a capture won). */
