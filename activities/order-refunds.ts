@@ -5,37 +5,7 @@ import { orderRefund } from '../workflows/order-refund';
 import { money } from '../src/domain/money';
 import { ProviderRefusal, type CardProvider, type CardProviderName } from '../src/providers/card-provider';
 import { recordLedgerEntry } from './ledger';
-
-/** Money the provider took on one order of one session. */
-export interface OrderMoney {
-  sessionId: number;
-  orderId: string;
-  provider: CardProviderName;
-  providerRef: string;
-  amount: string;
-  currency: string;
-}
-
-export interface OrderRefundRequest extends OrderMoney {
-  reason: string;
-  source: 'barrier' | 'autopay';
-}
-
-export type OrderRefundOutcome = { status: 'refunded'; refundRef: string } | { status: 'refused'; code: string; message: string };
-
-export type LateCaptureBooking = OrderMoney;
-
-export interface OrderRefundActivities {
-  /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */
-  refundCapturedOrder(req: OrderRefundRequest): Promise<OrderRefundOutcome>;
-  /**
-   * Starts the order's refund workflow (`order-refund-<orderId>`) unless it exists already. Started from an
-   * activity rather than as a child, so it is independent of the session workflow's life.
-   */
-  startOrderRefund(req: OrderRefundRequest): Promise<{ started: boolean }>;
-  /** Books a capture the session workflow never saw; false when the ledger already has it (nothing to do). */
-  bookLateCapture(req: LateCaptureBooking): Promise<{ booked: boolean; source: 'barrier' | 'autopay' }>;
-}
+import type { OrderRefundActivities } from './contracts';
 
 const refundKey = (orderId: string) => `refund-${orderId}-auto`;
 

@@ -30,7 +30,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LedgerEntryInput, SessionActivities } from '../activities/contracts';
-import type { OrderRefundActivities } from '../activities/order-refunds';
+import type { OrderRefundActivities } from '../activities/contracts';
 import { addsUp } from '../src/domain/vat';
 import { money } from '../src/domain/money';
 import {

@@ -1,6 +1,6 @@
 import { mongo, Types } from 'mongoose';
 import { z } from 'zod';
-import { isDuplicateKey } from './connection';
+import { isDuplicateKey } from './errors';
 import { recordDriverSession } from './driver-sessions';
 import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId, tokenRowId } from './models';
 

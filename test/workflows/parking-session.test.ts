@@ -21,6 +21,7 @@ import { createActivities } from '../../activities';
 import { createProviderClients } from '../../src/providers/clients';
 import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';
+import { parkingSession } from '../../workflows/parking-session';
 
 /** The parking-session workflow on the time-skipping server with every activity, real provider clients and the sandboxes. */
 
@@ -33,7 +34,7 @@ afterAll(() => w?.stop());
 
 test('a session nobody enters expires after the two-hour entry timeout, instantly under time skipping', async () => {
   const started = Date.now();
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9001),
     taskQueue: w.taskQueue,
     args: [input(9001)],
@@ -46,7 +47,7 @@ test('a session nobody enters expires after the two-hour entry timeout, instantl
 });
 
 test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued, finalize again gives the same amount', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9002),
     taskQueue: w.taskQueue,
     args: [input(9002)],
@@ -71,7 +72,7 @@ test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued
 });
 
 test('finalize before entry is refused and changes nothing', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9003),
     taskQueue: w.taskQueue,
     args: [input(9003)],
@@ -81,7 +82,7 @@ test('finalize before entry is refused and changes nothing', async () => {
 });
 
 test('the entrance key is spent after its tries', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9004),
     taskQueue: w.taskQueue,
     args: [input(9004)],
@@ -92,7 +93,7 @@ test('the entrance key is spent after its tries', async () => {
 });
 
 test('an unpaid attempt is voided at the provider when its time is up; the next finalize opens a fresh attempt for the same amount', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9005),
     taskQueue: w.taskQueue,
     args: [input(9005)],
@@ -122,7 +123,7 @@ test('an unpaid attempt is voided at the provider when its time is up; the next 
 
 /** Enters at the workflow's current time, stays `stayMs`, finalizes at parking 187 and returns the view. */
 async function stay(sessionId: number, stayMs: number) {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(sessionId),
     taskQueue: w.taskQueue,
     args: [input(sessionId)],
@@ -158,7 +159,7 @@ test('parking 187: three whole local days hit the 40.00 cap each day', async () 
 
 test('a card-paid barrier session stays lean: at most 60 history events and 4 activities, the rest local', async () => {
   // Started as the API starts it (search attributes given with the start), driven through every step of the app.
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9010),
     taskQueue: w.taskQueue,
     args: [input(9010)],
@@ -210,7 +211,7 @@ test("the exit key opens on a payment callback that reaches the workflow in the 
     return { worker, running: worker.run() };
   };
   const first = await startWorker();
-  const handle = await w.env.client.workflow.start('parkingSession', { workflowId: sessionWorkflowId(9011), taskQueue, args: [input(9011)] });
+  const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(9011), taskQueue, args: [input(9011)] });
   await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
   await handle.signal(gateEventSignal, { direction: 'entrance' });
   await w.env.sleep('1 hour');

@@ -31,6 +31,7 @@ import {
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { testDataConverter } from '../helpers/data-converter';
+import { vippsBilling } from '../../workflows/vipps-billing';
 
 /**
  * The billing workflow on the time-skipping server, against the real Vipps sandbox over loopback HTTP
@@ -232,7 +233,7 @@ function usage(sessionId: string, gross: string, net: string, vat: string, at: n
 }
 
 async function addUsage(agreementId: string, u: VippsUsage): Promise<void> {
-  await env.client.workflow.signalWithStart('vippsBilling', {
+  await env.client.workflow.signalWithStart(vippsBilling, {
     workflowId: vippsBillingWorkflowId(agreementId),
     taskQueue,
     args: [{ agreementId }],

@@ -30,6 +30,7 @@ import { refuseIfTerminal } from '../terminal';
 import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 import { componentLogger } from '../../observability/logger';
+import { parkingSession } from '../../../workflows/parking-session';
 
 const log = componentLogger('car-driver');
 
@@ -168,7 +169,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       return answer(await startedSession(first.sessionId), true);
     }
     try {
-      await temporal.workflow.start('parkingSession', {
+      await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
