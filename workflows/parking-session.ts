@@ -526,7 +526,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     const clock = staleClock!;
     clock.done = true;
     const state = view.state;
-    const limitHours = Math.round(staleLimitMs() / 3_600_000);
+    const limitMs = staleLimitMs();
+    const limit = limitMs % 3_600_000 === 0 ? `${limitMs / 3_600_000} h` : `${Math.round(limitMs / 60_000)} min`;
     for (const a of unresolvedAttempts()) if (a.status === 'started') await settleWithProvider(a);
     if (isTerminal(view.state)) return true;
     if (view.attentionCode) {
@@ -541,7 +542,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
         : isPaid()
           ? 'paid, but no exit was reported'
           : `not paid (payment ${view.paymentStatus}); nothing is charged or cancelled automatically`;
-    needsOps('stale_session', `${state} since ${since}, longer than the ${limitHours} h maximum: ${what}`);
+    needsOps('stale_session', `${state} since ${since}, longer than the ${limit} maximum: ${what}`);
     return true;
   }
 
