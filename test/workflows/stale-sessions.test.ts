@@ -7,9 +7,12 @@ import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { LedgerModel, SessionModel } from '../../src/db/models';
+import { findParkingByAreaCode, toParkingSnapshot } from '../../src/db/parking-snapshot';
+import { availableOpsActions } from '../../src/domain/ops-actions';
 import { historyCounts } from '../../src/temporal/history-counts';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import {
+  autopayCancelledSignal,
   cancelUpdate,
   finalizeUpdate,
   gateEventSignal,
@@ -140,4 +143,45 @@ test('the stale check finds a payment whose IPN was lost; ops resolve it and the
   await handle.signal(gateEventSignal, { direction: 'exit' });
   expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid', attentionCode: null });
   expect((await LedgerModel.find({ sessionId: '9303' }).lean()).map((r) => r.kind).sort()).toEqual(['attempt', 'capture']);
+});
+
+test('a camera (ANPR) session Autopay never ends goes to ops with manual stop offered; nothing is charged', async () => {
+  await fetch(`${w.sandboxUrl}/autopay/_camera/enter`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ area_code: 'area1', vehicle_reg: 'STALE1', plate_issuer: 'NOR' }),
+  });
+  const parking = (await findParkingByAreaCode('area1'))!;
+  const handle = await w.env.client.workflow.start(parkingSession, {
+    workflowId: sessionWorkflowId(9304),
+    taskQueue: w.taskQueue,
+    args: [
+      {
+        sessionId: 9304,
+        driverId: 'demo-driver',
+        kind: 'anpr',
+        parking: toParkingSnapshot(parking),
+        anpr: { operatorId: 'demo-operator', areaCode: 'area1', vehicleReg: 'STALE1', plateIssuer: 'NOR', plateSubdivision: null },
+        createdAt: new Date().toISOString(),
+        settings: { entryTimeoutMs: 2 * HOUR, paymentAttemptTtlMs: 15 * MINUTE, smartKeyTries: 3, maxActiveMs: 48 * HOUR },
+      },
+    ],
+  });
+  let view = await handle.query(sessionViewQuery);
+  for (let i = 0; i < 100 && view.state === 'entering'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    view = await handle.query(sessionViewQuery);
+  }
+  expect(view.state).toBe('active');
+  await w.env.sleep(47 * HOUR);
+  expect((await handle.query(sessionViewQuery)).attentionCode).toBeNull();
+  await w.env.sleep(2 * HOUR);
+  const stale = await handle.query(sessionViewQuery);
+  expect(stale).toMatchObject({ kind: 'anpr', state: 'active', attentionCode: 'stale_session', amount: null });
+  const actions = availableOpsActions({ ...stale, attentionCode: stale.attentionCode ?? null, unsettledAttempts: 0, running: true });
+  expect(actions).toEqual(expect.arrayContaining(['resolve', 'cancel', 'manual_stop']));
+
+  await handle.signal(autopayCancelledSignal, { autopayParkingId: stale.anpr!.autopayParkingId! });
+  expect((await handle.result()).state).toBe('cancelled');
+  expect(await LedgerModel.countDocuments({ sessionId: '9304' })).toBe(0);
 });
