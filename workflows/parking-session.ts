@@ -527,7 +527,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     clock.done = true;
     const state = view.state;
     const limitMs = staleLimitMs();
-    const limit = limitMs % 3_600_000 === 0 ? `${limitMs / 3_600_000} h` : `${Math.round(limitMs / 60_000)} min`;
+    const limit = limitMs % 3_600_000 === 0 ? `${limitMs / 3_600_000} h` : limitMs % 60_000 === 0 ? `${limitMs / 60_000} min` : `${Math.round(limitMs / 1000)} s`;
     for (const a of unresolvedAttempts()) if (a.status === 'started') await settleWithProvider(a);
     if (isTerminal(view.state)) return true;
     if (view.attentionCode) {
