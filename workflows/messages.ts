@@ -57,6 +57,9 @@ export interface ParkingSessionInput {
     gateClockSkewMs?: number;
     /** How long an ANPR session keeps asking Autopay to connect while the camera has not seen the car. */
     anprConnectWindowMs?: number;
+    /** Longer in `active` / `exiting` (since entering it, or since ops resolved it) and the session goes to ops. */
+    maxActiveMs?: number;
+    maxExitingMs?: number;
   };
 }
 

@@ -80,6 +80,12 @@ export const SETTLEMENT_PATCH = 'settlement-v2';
  * attempt is projected only when it spends the key. Sessions started before it replay the settlement-v2 commands.
  */
 export const LEAN_PATCH = 'lean-v3';
+/**
+ * Sessions that reach `active` or `exiting` with this marker go to ops (Attention `stale_session`) when they stay
+ * there longer than the maximum, instead of waiting for ever. Executions from before it replay unchanged and get
+ * the clock at their next live step (the marker is recorded then).
+ */
+export const STALE_PATCH = 'stale-sessions';
 
 const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
@@ -126,6 +132,9 @@ const PROJECTION_RETRY_MS = 30_000;
 const DEFAULT_GATE_SKEW_MS = 5 * 60_000;
 const DEFAULT_ANPR_CONNECT_WINDOW_MS = 15 * 60_000;
 const ANPR_CONNECT_RETRY_MS = 30_000;
+/** For inputs from before the settings existed: a little above MAX_STAY_HOURS's 720 h, and a day to pay and leave. */
+const DEFAULT_MAX_ACTIVE_MS = 744 * 3_600_000;
+const DEFAULT_MAX_EXITING_MS = 24 * 3_600_000;
 
 type Refusal = { refused: string; code: string };
 type Pending<T> = { result?: T | Refusal };
@@ -168,6 +177,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   const pendingLedger: LedgerEntryInput[] = [];
   /** lean-v3: set when the last projection failed; the read model is written again at this time. */
   let projectionDueAt: number | undefined;
+  /** stale-sessions: since when the session has been active or exiting (or since ops resolved it), and whether its deadline passed. */
+  let staleClock: { from: number; done: boolean } | undefined;
 
   /** Queued ledger rows are written before any other effect, so nothing downstream reads a ledger behind us. */
   function ledgerFirst<T extends object>(proxy: T): T {
@@ -238,6 +249,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       return false;
     }
     view.state = to;
+    if (to === 'active' || to === 'exiting') staleClock = { from: Date.now(), done: false };
     if (isTerminal(to)) {
       view.closedReason = reason ?? to;
       for (const key of [view.entranceKey, view.exitKey]) if (key && !key.endTime) key.endTime = nowIso();
@@ -491,7 +503,47 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     if (view.state === 'entering' && view.kind === 'barrier') times.push(startedAtMs + settings.entryTimeoutMs);
     if (view.state === 'entering' && view.kind === 'anpr') times.push(anprNextConnectAt);
     if (projectionDueAt !== undefined) times.push(projectionDueAt);
+    const stale = staleAt();
+    if (stale !== undefined) times.push(stale);
     return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** stale-sessions: when this active or exiting session goes to ops if nothing moves it on; undefined: no clock. */
+  function staleAt(): number | undefined {
+    if (!staleClock || staleClock.done || (view.state !== 'active' && view.state !== 'exiting')) return undefined;
+    // Asked only here, so the marker is recorded with the first deadline (sessions that never enter record none).
+    if (!patched(STALE_PATCH)) return undefined;
+    return staleClock.from + staleLimitMs();
+  }
+
+  const staleLimitMs = () => (view.state === 'active' ? (settings.maxActiveMs ?? DEFAULT_MAX_ACTIVE_MS) : (settings.maxExitingMs ?? DEFAULT_MAX_EXITING_MS));
+
+  /**
+   * The deadline passed: once per period, the session goes to ops. The clock ends nothing: started attempts are
+   * asked about now (the provider decides, as on their own schedule) and the session is only flagged.
+   */
+  async function flagStale(): Promise<boolean> {
+    const clock = staleClock!;
+    clock.done = true;
+    const state = view.state;
+    const limitMs = staleLimitMs();
+    const limit = limitMs % 3_600_000 === 0 ? `${limitMs / 3_600_000} h` : limitMs % 60_000 === 0 ? `${limitMs / 60_000} min` : `${Math.round(limitMs / 1000)} s`;
+    for (const a of unresolvedAttempts()) if (a.status === 'started') await settleWithProvider(a);
+    if (isTerminal(view.state)) return true;
+    if (view.attentionCode) {
+      // Already in the ops queue: its own reason says more than "stale"; resolving it restarts this clock.
+      log.info('stale session already needs ops', { sessionId, state, attention: view.attentionCode });
+      return true;
+    }
+    const since = new Date(clock.from).toISOString();
+    const what =
+      state === 'active'
+        ? 'no finalize or exit yet; nothing was charged'
+        : isPaid()
+          ? 'paid, but no exit was reported'
+          : `not paid (payment ${view.paymentStatus}); nothing is charged or cancelled automatically`;
+    needsOps('stale_session', `${state} since ${since}, longer than the ${limit} maximum: ${what}`);
+    return true;
   }
 
   // ---- queries, validators, handlers (facts and requests only) ---------------------------------
@@ -655,6 +707,9 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     }
     if (view.kind === 'anpr' && view.state === 'entering' && now >= anprNextConnectAt) changed = (await connectAnpr()) || changed;
     if (anprEventWaiting()) changed = (await endAnpr()) || changed;
+    // Before the attempts' own schedule: the stale check asks about them itself.
+    const staleDue = staleAt();
+    if (staleDue !== undefined && now >= staleDue) changed = (await flagStale()) || changed;
     for (const a of unresolvedAttempts()) {
       if (a.status !== 'started') continue;
       if (now < (checks.get(a.orderId)?.dueAt ?? now)) continue;
@@ -738,6 +793,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     if (action.action === 'resolve') {
       view.attentionCode = null;
       view.attention = null;
+      // A person looked after the deadline: the session gets another full period before it comes back to ops.
+      if (staleClock?.done) staleClock = { from: Date.now(), done: false };
     } else {
       hurrySettlement();
     }

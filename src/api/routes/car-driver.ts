@@ -99,6 +99,8 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       maxAmount: config.MAX_CHARGE_AMOUNT,
       gateClockSkewMs: config.GATE_CLOCK_SKEW_MINUTES * 60_000,
       anprConnectWindowMs: config.ANPR_CONNECT_WINDOW_MINUTES * 60_000,
+      maxActiveMs: config.SESSION_MAX_ACTIVE_HOURS * 3_600_000,
+      maxExitingMs: config.SESSION_MAX_EXITING_HOURS * 3_600_000,
     };
     let input: Omit<ParkingSessionInput, 'sessionId'>;
     if ('parking_area_code' in raw) {
