@@ -31,9 +31,9 @@ export function createOrderRefundActivities(deps: {
     },
 
     async refundCapturedOrder(req) {
-      const done = await LedgerModel.findOne({ idempotencyKey: refundKey(req.orderId) }).lean();
+      const done = await LedgerModel.findById(refundKey(req.orderId)).lean();
       if (done) return { status: 'refunded', refundRef: String((done.providerRefs as Record<string, string>).refundRef ?? '') };
-      const capture = await LedgerModel.findOne({ idempotencyKey: `capture-${req.orderId}` }).lean();
+      const capture = await LedgerModel.findById(`capture-${req.orderId}`).lean();
       // The capture's own VAT split when the whole capture goes back; otherwise no VAT claim on it.
       const split = capture && money(capture.gross).equals(money(req.amount)) ? { net: capture.net, vat: capture.vat } : { net: req.amount, vat: '0.00' };
       const base = {
@@ -78,7 +78,7 @@ export function createOrderRefundActivities(deps: {
       const row = await SessionModel.findById(sessionRowId(req.sessionId), { kind: 1 }).lean();
       const source = row?.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const);
       const key = `capture-${req.orderId}`;
-      if (await LedgerModel.exists({ idempotencyKey: key })) return { booked: false, source };
+      if (await LedgerModel.exists({ _id: key })) return { booked: false, source };
       await recordLedgerEntry({
         idempotencyKey: key,
         kind: 'capture',

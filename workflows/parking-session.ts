@@ -70,6 +70,7 @@ import {
   type StartPaymentResult,
 } from './messages';
 import { parkingSessionV1 } from './parking-session-v1';
+import { initialSessionView, inputEntranceKey, smartKeyView } from './session-initial-view';
 import { SA_AMOUNT, SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from './search-attributes';
 
 /** Sessions started before this marker run parkingSessionV1 to the end; new ones run this file. */
@@ -207,37 +208,11 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   }
 
   const nowIso = () => new Date(Date.now()).toISOString();
-  const newKey = (direction: Direction, accessCommand?: string): SmartKeyView => ({
-    id: sessionId * 10 + (direction === 'entrance' ? 1 : 2),
-    direction,
-    accessCommand: accessCommand ?? uuid4().replace(/-/g, ''),
-    remainingTries: settings.smartKeyTries,
-    startTime: nowIso(),
-    endTime: null,
-  });
+  const newKey = (direction: Direction, accessCommand?: string): SmartKeyView =>
+    smartKeyView(sessionId, direction, accessCommand ?? uuid4().replace(/-/g, ''), settings.smartKeyTries, nowIso());
 
-  const view: SessionView = {
-    sessionId,
-    driverId: input.driverId,
-    kind: input.kind,
-    parkingId: parking.id,
-    state: 'entering',
-    paymentStatus: 'none',
-    paidVia: null,
-    createdAt: input.createdAt,
-    startTime: null,
-    endTime: null,
-    amount: null,
-    entranceKey: newKey('entrance', input.entranceAccessCommand),
-    exitKey: null,
-    attempts: [],
-    plate: input.anpr?.vehicleReg ?? null,
-    anpr: input.anpr ? { ...input.anpr, autopayParkingId: null } : null,
-    attention: null,
-    attentionCode: null,
-    notice: null,
-    closedReason: null,
-  };
+  // The API answers a barrier start with this same view (workflows/session-initial-view.ts).
+  const view: SessionView = initialSessionView(input, inputEntranceKey(input) ?? newKey('entrance'));
 
   // ---- state, attention, publishing -----------------------------------------------------------
 

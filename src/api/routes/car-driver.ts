@@ -17,6 +17,7 @@ import {
   type ParkingSessionInput,
   type SessionView,
 } from '../../../workflows/messages';
+import { startedSessionView } from '../../../workflows/session-initial-view';
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, conflict, notFound, unprocessable, zodDetails } from '../errors';
@@ -69,6 +70,11 @@ async function abandonAllocation(sessionId: number): Promise<void> {
   await SessionModel.updateOne({ _id: sessionRowId(sessionId), view: null }, { $set: { state: ABANDONED } }).catch((err: unknown) =>
     log.error({ sessionId, err }, 'could not mark session row abandoned'),
   );
+}
+
+/** Version 0, written only while no projection has landed: the workflow's own projections are versions 1 and on. */
+async function storeStartedView(view: SessionView): Promise<void> {
+  await SessionModel.updateOne({ _id: sessionRowId(view.sessionId), version: 0 }, { $set: { view } });
 }
 
 export function carDriverRoutes(deps: ApiDeps): Router {
@@ -184,7 +190,12 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       throw err;
     }
     await recordOpenStart(openId, { sessionId, parkingId });
-    await answer(sessionId, false);
+    const started = startedSessionView({ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) });
+    if (!started) return answer(sessionId, false);
+    // A barrier session's first view is a function of its input: answered without waiting for the workflow's
+    // first task, and stored now so the driver's list shows it at once (the workflow's projection replaces it).
+    await storeStartedView(started);
+    res.status(201).json({ parking_session: parkingSessionDetails(started, link(started)), smart_key: seedSmartKey(started.entranceKey, input.parking) });
   });
 
   /** The driver's latest start at this parking, while its session is still `entering` (else a new start is due). */

@@ -1,0 +1,52 @@
+/**
+ * The view a parking session starts with, as a pure function of its start input. The workflow builds its state
+ * from it, and the API answers a fresh barrier start from it without waiting for the workflow's first task: the
+ * answer is, by construction, what the workflow holds. No workflow APIs here (the API imports this file); what
+ * only the workflow can make (a key's random command, its clock) is passed in.
+ */
+import type { Direction, ParkingSessionInput, SessionView, SmartKeyView } from './messages';
+
+/** A session's smart keys have fixed ids: entrance `<sessionId>1`, exit `<sessionId>2`. */
+export function smartKeyView(sessionId: number, direction: Direction, accessCommand: string, remainingTries: number, startTime: string): SmartKeyView {
+  return { id: sessionId * 10 + (direction === 'entrance' ? 1 : 2), direction, accessCommand, remainingTries, startTime, endTime: null };
+}
+
+/**
+ * The entrance key that comes with the input (barrier sessions): the API made it and stored it with the session row,
+ * so a gate takes it from the session's creation on. Null when the workflow makes the key itself (ANPR).
+ */
+export function inputEntranceKey(input: ParkingSessionInput): SmartKeyView | null {
+  if (!input.entranceAccessCommand) return null;
+  return smartKeyView(input.sessionId, 'entrance', input.entranceAccessCommand, input.settings.smartKeyTries, input.createdAt);
+}
+
+export function initialSessionView(input: ParkingSessionInput, entranceKey: SmartKeyView): SessionView {
+  return {
+    sessionId: input.sessionId,
+    driverId: input.driverId,
+    kind: input.kind,
+    parkingId: input.parking.id,
+    state: 'entering',
+    paymentStatus: 'none',
+    paidVia: null,
+    createdAt: input.createdAt,
+    startTime: null,
+    endTime: null,
+    amount: null,
+    entranceKey,
+    exitKey: null,
+    attempts: [],
+    plate: input.anpr?.vehicleReg ?? null,
+    anpr: input.anpr ? { ...input.anpr, autopayParkingId: null } : null,
+    attention: null,
+    attentionCode: null,
+    notice: null,
+    closedReason: null,
+  };
+}
+
+/** The whole first view when the input determines it (a barrier session's), else null (the workflow makes the key). */
+export function startedSessionView(input: ParkingSessionInput): SessionView | null {
+  const entranceKey = inputEntranceKey(input);
+  return entranceKey ? initialSessionView(input, entranceKey) : null;
+}
