@@ -8,6 +8,7 @@ import { sessionWorkflowId } from '../../src/temporal/ids';
 import { sessionStartSearchAttributes } from '../../src/temporal/session-search-attributes';
 import { gateEventSignal, type ParkingSessionInput } from '../../workflows/messages';
 import { SA_ATTENTION } from '../../workflows/search-attributes';
+import { parkingSession } from '../../workflows/parking-session';
 import { DRIVER_TOKEN, sessionOf } from '../helpers/card-flow';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
@@ -83,7 +84,7 @@ test('a session active past its maximum is listed as stale_session with resolve 
     createdAt: new Date().toISOString(),
     settings: { entryTimeoutMs: 3_600_000, paymentAttemptTtlMs: 900_000, smartKeyTries: 3, maxActiveMs: 2_000 },
   };
-  const handle = await s.temporal.workflow.start('parkingSession', {
+  const handle = await s.temporal.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(id),
     taskQueue: s.config.TEMPORAL_TASK_QUEUE,
     args: [input],
