@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../src/config';
 import { connectDb, disconnectDb } from '../src/db/connection';
 import { seedDemoData } from '../src/db/seed';
 import { freePort, startFerretDb, startTemporalDev, type RunningServer } from '../src/platform/local-servers';
-import { createSandboxApp } from '../src/providers/sandbox-app';
+import { createSandboxApp } from '../sandbox/app';
 import { buildWorker } from '../workers/run-worker';
 
 export const NOOP_TASK_QUEUE = 'bench-noop';

@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config';
 import { connectDb, disconnectDb } from '../src/db/connection';
 import { seedDemoData } from '../src/db/seed';
 import { freePort, ROOT, startFerretDb, startTemporalDev, toolPath, type RunningServer } from '../src/platform/local-servers';
-import { createSandboxApp } from '../src/providers/sandbox-app';
+import { createSandboxApp } from '../sandbox/app';
 import { buildWorker } from '../workers/run-worker';
 import { TEST_PANS } from '../test/helpers/test-cards';
 import { SCENARIOS } from './history-scenarios';

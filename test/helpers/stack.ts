@@ -10,7 +10,7 @@ import { seedDemoData } from '../../src/db/seed';
 import { startSessionIdsAt } from '../../src/db/session-ids';
 import { startApi } from '../../src/api/server';
 import { freePort } from '../../src/platform/local-servers';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { createSandboxApp } from '../../sandbox/app';
 import { buildWorker } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';
 import { testDataConverter } from './data-converter';

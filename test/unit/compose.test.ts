@@ -131,7 +131,7 @@ describe('docker-compose.yml', () => {
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(commandOf('api')).toBe('npx tsx src/main.ts');
     expect(commandOf('worker')).toBe('npx tsx workers/main.ts');
-    expect(commandOf('sandbox')).toBe('npx tsx src/providers/sandbox-main.ts');
+    expect(commandOf('sandbox')).toBe('npx tsx sandbox/main.ts');
     expect(`npx ${scripts['start:api']}`).toBe(commandOf('api'));
     expect(`npx ${scripts['start:worker']}`).toBe(commandOf('worker'));
     expect(`npx ${scripts['start:sandbox']}`).toBe(commandOf('sandbox'));

@@ -1,16 +1,16 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config';
+import type { Config } from '../src/config';
 import { createAutopaySandbox } from './autopay/sandbox';
-import type { CallbackAuth } from './autopay/inbound';
+import type { CallbackAuth } from '../src/providers/autopay/inbound';
 import { createEasyParkSandbox } from './easypark/sandbox';
 import { createEpxSandbox } from './epx/sandbox';
-import { demoGateKeyForMac } from '../db/demo-data';
-import { createGateSandbox } from './gate-sandbox';
-import type { NetopiaKeyPair } from './netopia/keys';
+import { demoGateKeyForMac } from '../src/db/demo-data';
+import { createGateSandbox } from './gate/sandbox';
+import type { NetopiaKeyPair } from '../src/providers/netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
-import type { SandboxContext } from './sandbox-context';
-import { fileSandboxPersistence } from './sandbox-persistence';
+import type { SandboxContext } from './context';
+import { fileSandboxPersistence } from './persistence';
 import { createVippsSandbox } from './vipps/sandbox';
 
 export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
