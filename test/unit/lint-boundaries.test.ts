@@ -87,4 +87,17 @@ describe('product code never imports sandbox/', () => {
     expect(checked).toBeGreaterThan(200);
     expect(offenders).toEqual([]);
   });
+
+  it('the production build (npm run build, tsconfig.build.json) compiles the product folders only', () => {
+    const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.build).toBe('tsc -p tsconfig.build.json');
+    const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.build.json'), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    });
+    const tops = new Set(parsed!.fileNames.map((f) => path.relative(ROOT, f).split(path.sep)[0]));
+    expect([...tops].sort()).toEqual([...PRODUCT_DIRS].sort());
+  });
 });
