@@ -1,16 +1,30 @@
 /**
+ * How the sandbox clock moves. `running` (the demo, `npm start`): real time plus an offset. `frozen` (tests that own
+ * time, e.g. on Temporal's time-skipping server): sandbox time moves only when set or advanced, so it is exactly what
+ * the test set, however long the test takes in wall time.
+ */
+export type SandboxClockMode = 'running' | 'frozen';
+
+/**
  * The Vipps sandbox's own clock. Charges are due on calendar dates and drafts expire after 10 minutes,
- * so tests and demos must move time without waiting: the clock runs with real time plus an offset
- * that POST /_clock/advance and /_clock/set change. Dates are UTC calendar days (a documented sandbox
- * simplification: real Vipps batches run on Norwegian local time).
+ * so tests and demos must move time without waiting: POST /_clock/advance and /_clock/set move it. Dates are UTC
+ * calendar days (a documented sandbox simplification: real Vipps batches run on Norwegian local time).
  */
 export class SandboxClock {
   private offsetMs = 0;
+  /** Frozen mode only: sandbox time itself, which nothing but set/advance changes. */
+  private frozenAtMs: number | undefined;
 
-  constructor(private readonly realNow: () => number = Date.now) {}
+  constructor(
+    private readonly realNow: () => number = Date.now,
+    readonly mode: SandboxClockMode = 'running',
+  ) {
+    // A frozen clock starts at the moment it is made, as a running one would read then.
+    if (mode === 'frozen') this.frozenAtMs = realNow();
+  }
 
   now(): Date {
-    return new Date(this.realNow() + this.offsetMs);
+    return new Date(this.frozenAtMs ?? this.realNow() + this.offsetMs);
   }
 
   nowIso(): string {
@@ -24,21 +38,28 @@ export class SandboxClock {
 
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError('the sandbox clock only moves forward');
-    this.offsetMs += ms;
+    if (this.frozenAtMs !== undefined) this.frozenAtMs += ms;
+    else this.offsetMs += ms;
   }
 
-  /** How far sandbox time is ahead of real time (saved across restarts, so a demo's days stay where they were). */
+  /**
+   * How far sandbox time is ahead of real time (saved across restarts, so a demo's days stay where they were).
+   * A frozen clock reports the same distance as of now; restored, it is frozen again at real time plus that.
+   */
   get offset(): number {
-    return this.offsetMs;
+    return this.frozenAtMs === undefined ? this.offsetMs : this.frozenAtMs - this.realNow();
   }
 
   restoreOffset(ms: number): void {
-    if (Number.isFinite(ms) && ms >= 0) this.offsetMs = ms;
+    if (!Number.isFinite(ms) || ms < 0) return;
+    if (this.frozenAtMs !== undefined) this.frozenAtMs = this.realNow() + ms;
+    else this.offsetMs = ms;
   }
 
   set(at: Date): void {
     if (Number.isNaN(at.getTime())) throw new RangeError('invalid date');
-    this.offsetMs = at.getTime() - this.realNow();
+    if (this.frozenAtMs !== undefined) this.frozenAtMs = at.getTime();
+    else this.offsetMs = at.getTime() - this.realNow();
   }
 }
 

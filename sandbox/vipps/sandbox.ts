@@ -5,7 +5,7 @@ import type { SandboxContext } from '../context';
 import type { SandboxPersistence } from '../persistence';
 import { SandboxFaults } from '../faults';
 import { safeEqual } from '../../src/security/constant-time';
-import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock } from './clock';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock, type SandboxClockMode } from './clock';
 import { confirmPageRoutes } from './confirm-page';
 import { handle, IdempotencyStore, merchantAuth, normalizePhone, parseBody, problemBody, sendReply } from './http';
 import { SandboxLogin, type SandboxLoginRecord } from './login';
@@ -62,6 +62,8 @@ export interface VippsSandboxOptions {
   webhookAwaitMs?: number;
   /** Keeps agreements, charges, receipts, QR codes, webhooks, tokens and the clock across restarts. */
   persistence?: SandboxPersistence;
+  /** 'running' (default: real time plus an offset) or 'frozen' (moves only by set/advance; see clock.ts). */
+  clock?: SandboxClockMode;
 }
 
 /** What the Vipps sandbox saves: written by this file only, read back with a shape check. */
@@ -142,7 +144,7 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
   const userActionRequiredPhone = normalizePhone(opts.userActionRequiredPhone);
   if (!userActionRequiredPhone) throw new RangeError(`invalid userActionRequiredPhone ${opts.userActionRequiredPhone}`);
 
-  const clock = new SandboxClock();
+  const clock = new SandboxClock(Date.now, opts.clock ?? 'running');
   const users = new SandboxUsers(opts.loginUsers, normalizePhone);
   const faults = new SandboxFaults('vipps', { log: ctx.log });
   const dispatcher = new WebhookDispatcher({
