@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for the api, worker and sandbox services of docker-compose.yml (each runs its own tsx entry point).
-FROM node:20-bookworm-slim
+# Two images from one file. The default (last) target, `product`, is what the api and worker services of
+# docker-compose.yml run (each its own tsx entry point): the product's code only, never the provider simulators
+# of sandbox/. The `sandbox` target adds them, for the compose `sandbox` service of the offline demo.
+FROM node:20-bookworm-slim AS deps
 
 WORKDIR /app
 
@@ -10,15 +12,26 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 
+# The product's sources, shared by both targets (the sandboxes import wire formats and config from src/).
+FROM deps AS app
 COPY tsconfig.json ./
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 
+# Offline provider simulators: `docker compose --profile sandbox` only.
+FROM app AS sandbox
+COPY sandbox ./sandbox
+RUN chown -R node:node /app
+USER node
+EXPOSE 4010
+CMD ["npx", "tsx", "sandbox/main.ts"]
+
+# The production image (the default target): no sandbox/ in it.
+FROM app AS product
 # Run as the unprivileged user the node image provides; the tsx cache goes to its home.
 RUN chown -R node:node /app
 USER node
-
-EXPOSE 3000 4010
+EXPOSE 3000
 CMD ["npx", "tsx", "src/main.ts"]

@@ -19,6 +19,15 @@ const nodeGlobals = {
   Buffer: 'readonly',
 };
 
+/**
+ * Product code never loads the provider simulators: sandbox/ may import src/ (wire formats, signatures, config), never
+ * the other way round, so a production build and image can leave sandbox/ out (test/unit/lint-boundaries.test.ts).
+ */
+const SANDBOX_FORBIDDEN_PATTERN = {
+  regex: '^(\\./)?(\\.\\./)+sandbox(/.*)?$',
+  message: 'Product code must not import the provider sandboxes (sandbox/): they are simulators, left out of production builds.',
+};
+
 /** What workflow code must never load at run time: it runs in Temporal's deterministic sandbox. */
 const WORKFLOW_FORBIDDEN = {
   paths: [
@@ -31,6 +40,7 @@ const WORKFLOW_FORBIDDEN = {
     })),
   ],
   patterns: [
+    SANDBOX_FORBIDDEN_PATTERN,
     {
       group: ['node:*'],
       message: 'Node built-ins are not available in the workflow sandbox: use an activity.',
@@ -87,6 +97,11 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workers/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [SANDBOX_FORBIDDEN_PATTERN] }] },
+  },
+  {
+    // A later rule entry replaces an earlier one for the same file: WORKFLOW_FORBIDDEN carries the sandbox pattern too.
     files: ['workflows/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', WORKFLOW_FORBIDDEN] },
   },

@@ -1,12 +1,12 @@
 /**
- * The product for `npm run bench:load`, in this process (src/platform/in-process-stack.ts): sandboxes, the session
+ * The product for `npm run bench:load`, in this process (tools/in-process-stack.ts): sandboxes, the session
  * worker, the API, plus the no-op worker on its own task queue. Temporal and the database are TEMPORAL_ADDRESS /
  * MONGODB_URI when set, else a throw-away dev server and FerretDB on free ports.
  */
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../src/config';
-import { startLocalStack } from '../src/platform/in-process-stack';
+import { startLocalStack } from '../tools/in-process-stack';
 
 export const NOOP_TASK_QUEUE = 'bench-noop';
 

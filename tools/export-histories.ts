@@ -1,7 +1,7 @@
 /**
  * Records workflow histories from the code as it is now, for test/workflows/replay.test.ts: a deploy that changes
  * a workflow must still replay every one of them. Starts a throw-away Temporal dev server and FerretDB, runs the
- * product in this process (src/platform/in-process-stack.ts), drives the sessions of tools/history-scenarios.ts over
+ * product in this process (tools/in-process-stack.ts), drives the sessions of tools/history-scenarios.ts over
  * HTTP, and writes each workflow's history to test/replay/histories/<name>.json.
  *
  *   npx tsx tools/export-histories.ts [name ...]   # all scenarios, or only the named ones
@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { startLocalStack } from '../src/platform/in-process-stack';
+import { startLocalStack } from './in-process-stack';
 import { ROOT, toolPath } from '../src/platform/local-servers';
 import { TEST_PANS } from '../test/helpers/test-cards';
 import { SCENARIOS } from './history-scenarios';

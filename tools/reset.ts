@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT } from '../src/platform/local-servers';
-import { wipeSandboxState } from '../src/providers/sandbox-persistence';
+import { wipeSandboxState } from '../sandbox/persistence';
 
 const DATA = path.join(ROOT, '.data');
 const port = (name: string, fallback: number) => {

@@ -6,8 +6,8 @@ import { startTracing } from './tracing';
 
 const SERVICES: Array<[RegExp, string]> = [
   [/workers[\\/]main\.ts$/, 'parking-worker'],
-  [/sandbox-main\.ts$/, 'parking-sandbox'],
-  [/src[\\/]dev\.ts$/, 'parking-engine'],
+  [/sandbox[\\/]main\.ts$/, 'parking-sandbox'],
+  [/tools[\\/]dev\.ts$/, 'parking-engine'],
   [/src[\\/]main\.ts$/, 'parking-api'],
 ];
 

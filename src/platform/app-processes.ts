@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ROOT, spawnServer, waitForPort, type LogTarget, type RunningServer } from './local-servers';
 
 export const APP_ENTRY_POINTS = {
-  sandbox: 'src/providers/sandbox-main.ts',
+  sandbox: 'sandbox/main.ts',
   worker: 'workers/main.ts',
   api: 'src/main.ts',
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Starts the local servers built by tools/ (Temporal dev server, FerretDB) as child processes, waits until
- * they accept connections, and stops them again. Used by `npm start` (src/dev.ts) and the test setup.
+ * they accept connections, and stops them again. Used by `npm start` (tools/dev.ts) and the test setup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { createLogger, rootLogger, setRootLogger } from '../../src/observability
 import { LedgerModel, WebhookInboxModel } from '../../src/db/models';
 import { createProviderClients, netopiaPublicKeyResolver } from '../../src/providers/clients';
 import { easyParkBasicAuthHeader } from '../../src/providers/easypark/inbound';
-import { generateParkingTransaction } from '../../src/providers/easypark/sandbox';
+import { generateParkingTransaction } from '../../sandbox/easypark/sandbox';
 import { EASYPARK_SAMPLE_TRANSACTION } from '../../src/providers/easypark/wire';
 import { pingTemporal } from '../../src/temporal/connection';
 import { easyParkWorkflowId } from '../../src/temporal/ids';

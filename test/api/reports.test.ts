@@ -3,7 +3,7 @@ import { localDay } from '../../src/domain/calendar';
 import { AgreementModel } from '../../src/db/models';
 import { createProviderClients } from '../../src/providers/clients';
 import { easyParkBasicAuthHeader } from '../../src/providers/easypark/inbound';
-import { generateParkingTransaction } from '../../src/providers/easypark/sandbox';
+import { generateParkingTransaction } from '../../sandbox/easypark/sandbox';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { DRIVER_TOKEN, finalizedSession, payWithCard, sessionOf } from '../helpers/card-flow';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';

@@ -3,7 +3,7 @@ import { AccessTokenModel, AgreementModel, DriverModel, WebhookInboxModel } from
 import { sha256Hex } from '../../src/security/constant-time';
 import { createProviderClients } from '../../src/providers/clients';
 import type { VippsClient } from '../../src/providers/vipps/client';
-import type { VippsSandbox } from '../../src/providers/vipps/sandbox';
+import type { VippsSandbox } from '../../sandbox/vipps/sandbox';
 import { signVippsWebhook } from '../../src/providers/vipps/webhook-signature';
 import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { addVippsUsageSignal } from '../../workflows/messages';

@@ -1,6 +1,6 @@
 /**
  * The provider sandbox remembers, like the providers it stands for: the sandbox runs as its own process
- * (src/providers/sandbox-main.ts, as `npm run start:sandbox` and docker compose run it), is SIGKILLed and started
+ * (sandbox/main.ts, as `npm run start:sandbox` and docker compose run it), is SIGKILLed and started
  * again on the same state directory. After the restart a Vipps agreement still exists and can be charged
  * (what ops bill-now asks Vipps for), a Netopia payment taken before can be refunded, and a camera exit for a car
  * that entered before ends its parking and calls our API back with the parking's reference.
@@ -16,7 +16,7 @@ import { createProviderClients, type ProviderClients } from '../../src/providers
 import { http } from '../helpers/stack';
 
 const TSX_LOADER = require.resolve('tsx');
-const ENTRY = path.join(ROOT, 'src', 'providers', 'sandbox-main.ts');
+const ENTRY = path.join(ROOT, 'sandbox', 'main.ts');
 
 let dir = '';
 let config: Config;

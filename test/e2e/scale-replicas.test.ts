@@ -18,7 +18,7 @@ import { LedgerModel } from '../../src/db/models';
 import { seedDemoData } from '../../src/db/seed';
 import { startSessionIdsAt } from '../../src/db/session-ids';
 import { freePort, ROOT } from '../../src/platform/local-servers';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { createSandboxApp } from '../../sandbox/app';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { assertExactlyOnce } from '../helpers/exactly-once';
 import { connectTestDb, dropTestDb } from '../helpers/db';

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { LedgerModel, SessionModel } from '../../src/db/models';
 import { NetopiaClient } from '../../src/providers/netopia/client';
 import { generateNetopiaKeyPair, signNetopiaIpnToken } from '../../src/providers/netopia/keys';
-import type { NetopiaIpnRecord, NetopiaSandboxRecord } from '../../src/providers/netopia/sandbox';
+import type { NetopiaIpnRecord, NetopiaSandboxRecord } from '../../sandbox/netopia/sandbox';
 import { lateCaptureWorkflowId, orderRefundWorkflowId, sessionWorkflowId } from '../../src/temporal/ids';
 import { DRIVER_TOKEN, finalizedSession, payWithCard, sessionOf } from '../helpers/card-flow';
 import { assertExactlyOnce } from '../helpers/exactly-once';

@@ -9,7 +9,7 @@
  * also run on process exit, so a failed test never leaks processes and jest can exit.
  *
  * The sandbox keeps its state (orders, charges, its Netopia key pair) in the stack's temp dir, so a restarted sandbox
- * carries on where it stopped (src/providers/sandbox-persistence.ts).
+ * carries on where it stopped (sandbox/persistence.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -48,7 +48,7 @@ export interface FaultStack {
 
 const TSX_LOADER = require.resolve('tsx');
 const ENTRY: Record<'sandbox' | 'worker' | 'api', string> = {
-  sandbox: path.join(ROOT, 'src', 'providers', 'sandbox-main.ts'),
+  sandbox: path.join(ROOT, 'sandbox', 'main.ts'),
   worker: path.join(ROOT, 'workers', 'main.ts'),
   api: path.join(ROOT, 'src', 'main.ts'),
 };

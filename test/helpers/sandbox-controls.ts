@@ -2,11 +2,11 @@
  * Typed access to the sandboxes' test controls (README "Sandbox test controls") for api/e2e/unit tests.
  * `sandboxUrl` is the sandbox server's base URL (e.g. http://127.0.0.1:4010), without the provider path.
  */
-import type { FaultCounters } from '../../src/providers/sandbox-faults';
+import type { FaultCounters } from '../../sandbox/faults';
 
 export type SandboxProvider = 'netopia' | 'epx' | 'autopay' | 'vipps' | 'easypark';
 
-/** The counters as the sandboxes report them (src/providers/sandbox-faults.ts). */
+/** The counters as the sandboxes report them (sandbox/faults.ts). */
 export type SandboxFaultCounters = FaultCounters;
 
 async function call<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {

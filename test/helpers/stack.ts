@@ -1,6 +1,6 @@
 /**
  * The whole product on loopback for API/e2e tests: provider sandboxes, a worker on its own task queue, and the
- * API (src/platform/in-process-stack.ts), against the dev server and FerretDB started by the global setup. Ports
+ * API (tools/in-process-stack.ts), against the dev server and FerretDB started by the global setup. Ports
  * are free ones.
  */
 import type { Client } from '@temporalio/client';
@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { DEMO_PARKINGS, demoGateKey } from '../../src/db/demo-data';
 import { seedDemoData } from '../../src/db/seed';
 import { startSessionIdsAt } from '../../src/db/session-ids';
-import { startProductInProcess, type SandboxApp, type SandboxOptions } from '../../src/platform/in-process-stack';
+import { startProductInProcess, type SandboxApp, type SandboxOptions } from '../../tools/in-process-stack';
 import { freePort } from '../../src/platform/local-servers';
 import { connectTestDb, dropTestDb } from './db';
 import { testDataConverter } from './data-converter';

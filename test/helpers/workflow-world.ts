@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { seedDemoData } from '../../src/db/seed';
 import { freePort } from '../../src/platform/local-servers';
 import { createProviderClients } from '../../src/providers/clients';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { createSandboxApp } from '../../sandbox/app';
 import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';

@@ -14,7 +14,7 @@ const ROOT = path.join(__dirname, '..', '..');
 
 interface Service {
   image?: string;
-  build?: unknown;
+  build?: string | { context?: string; target?: string; dockerfile?: string };
   command?: string | string[];
   network_mode?: string;
   entrypoint?: string | string[];
@@ -131,7 +131,7 @@ describe('docker-compose.yml', () => {
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(commandOf('api')).toBe('npx tsx src/main.ts');
     expect(commandOf('worker')).toBe('npx tsx workers/main.ts');
-    expect(commandOf('sandbox')).toBe('npx tsx src/providers/sandbox-main.ts');
+    expect(commandOf('sandbox')).toBe('npx tsx sandbox/main.ts');
     expect(`npx ${scripts['start:api']}`).toBe(commandOf('api'));
     expect(`npx ${scripts['start:worker']}`).toBe(commandOf('worker'));
     expect(`npx ${scripts['start:sandbox']}`).toBe(commandOf('sandbox'));
@@ -290,8 +290,50 @@ describe('docker-compose.yml', () => {
   });
 });
 
+interface DockerStage {
+  name: string;
+  from: string;
+  /** The sources of its COPY instructions (context paths; `--from=` copies are kept as `stage:path`). */
+  copies: string[];
+}
+
+/** The Dockerfile's build stages in order (FROM ... [AS name], COPY sources), continuation lines joined. */
+function dockerStages(text: string): DockerStage[] {
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const stages: DockerStage[] = [];
+  for (const line of lines) {
+    const from = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(line);
+    if (from) {
+      stages.push({ name: from[2] ?? String(stages.length), from: from[1], copies: [] });
+      continue;
+    }
+    const copy = /^(?:COPY|ADD)\s+(.*)$/i.exec(line);
+    if (copy && stages.length > 0) {
+      const args = copy[1].split(/\s+/);
+      const fromStage = args.find((a) => a.startsWith('--from='))?.slice('--from='.length);
+      const paths = args.filter((a) => !a.startsWith('--'));
+      stages[stages.length - 1].copies.push(...paths.slice(0, -1).map((p) => (fromStage ? `${fromStage}:${p}` : p.replace(/^\.\/|\/$/g, ''))));
+    }
+  }
+  return stages;
+}
+
+/** Everything an image built for `target` copied from the build context: its own stage and the stages below it. */
+function copiedInto(stages: DockerStage[], target: string): string[] {
+  const stage = stages.find((s) => s.name === target);
+  if (!stage) throw new Error(`no stage ${target}`);
+  const base = stages.find((s) => s.name === stage.from);
+  return [...(base ? copiedInto(stages, base.name) : []), ...stage.copies];
+}
+
+const buildOf = (name: string) => {
+  const build = services[name].build;
+  return typeof build === 'string' ? { context: build, target: undefined } : { context: build?.context, target: build?.target };
+};
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const stages = dockerStages(dockerfile);
   it('builds on node 20 slim, installs without the postinstall tool builds, runs as non-root', () => {
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m);
     expect(dockerfile).toMatch(/npm ci\b.*--ignore-scripts/);
@@ -299,6 +341,29 @@ describe('Dockerfile', () => {
   });
   it('copies every source folder the entry points need', () => {
     for (const dir of ['src', 'workflows', 'activities', 'workers']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} `, 'm'));
+  });
+
+  it('has a product image (the default, last target) without the provider sandboxes, and a sandbox image with them', () => {
+    expect(stages.map((s) => s.name)).toEqual(expect.arrayContaining(['product', 'sandbox']));
+    // `docker build .` without --target builds the last stage: the product, never the simulators.
+    expect(stages[stages.length - 1].name).toBe('product');
+    const product = copiedInto(stages, 'product');
+    expect(product).toEqual(expect.arrayContaining(['src', 'workflows', 'activities', 'workers']));
+    // Neither sandbox/ nor the whole build context (which would bring sandbox/ along).
+    expect(product.filter((p) => p === 'sandbox' || p.startsWith('sandbox/') || p === '.' || p.includes('*'))).toEqual([]);
+    expect(copiedInto(stages, 'sandbox')).toEqual(expect.arrayContaining(['src', 'sandbox']));
+    // .dockerignore does not silently drop what the sandbox image copies.
+    expect(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')).not.toMatch(/^\/?sandbox\/?$/m);
+  });
+
+  it('docker-compose.yml builds the product target for api and worker, the sandbox target for the sandbox service', () => {
+    for (const name of ['api', 'worker']) expect([name, buildOf(name)]).toEqual([name, { context: '.', target: 'product' }]);
+    expect(buildOf('sandbox')).toEqual({ context: '.', target: 'sandbox' });
+    for (const name of APP_SERVICES) expect(stages.map((s) => s.name)).toContain(buildOf(name).target);
+    // Two targets, two image names: one tag for both would let one build overwrite the other.
+    expect(services.sandbox.image).toBeDefined();
+    expect(services.sandbox.image).not.toBe(services.api.image);
+    expect(services.worker.image).toBe(services.api.image);
   });
 });
 

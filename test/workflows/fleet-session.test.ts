@@ -8,7 +8,7 @@ import { AgreementModel, DriverModel, FleetModel, LedgerModel } from '../../src/
 import { seedDemoData } from '../../src/db/seed';
 import { freePort } from '../../src/platform/local-servers';
 import { createProviderClients } from '../../src/providers/clients';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { createSandboxApp } from '../../sandbox/app';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';

@@ -11,10 +11,10 @@ import { addDays, endOfLocalDay, localDay } from '../../src/domain/calendar';
 import { vippsChargeKey } from '../../src/domain/vipps-billing';
 import { freePort } from '../../src/platform/local-servers';
 import { createProviderClients, type ProviderClients } from '../../src/providers/clients';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
+import { createSandboxApp } from '../../sandbox/app';
 import type { VippsClient } from '../../src/providers/vipps/client';
 import { parseVippsWebhookEvent } from '../../src/providers/vipps/inbound';
-import type { VippsSandbox } from '../../src/providers/vipps/sandbox';
+import type { VippsSandbox } from '../../sandbox/vipps/sandbox';
 import { verifyVippsWebhook } from '../../src/providers/vipps/webhook-signature';
 import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
@@ -35,9 +35,10 @@ import { vippsBilling } from '../../workflows/vipps-billing';
 
 /**
  * The billing workflow on the time-skipping server, against the real Vipps sandbox over loopback HTTP
- * and real FerretDB. Two clocks: Temporal's (skipped with env.sleep) and the sandbox's (real time plus
- * an offset). The test moves the sandbox clock to a charge's due date itself, the way the passing days
- * would in production, so the sandbox's own charge processing decides CHARGED / FAILED. Its webhooks
+ * and real FerretDB. Two clocks: Temporal's (skipped with env.sleep) and the sandbox's, frozen (vippsClock: 'frozen'):
+ * it moves only when the test sets it, so sandbox time is exactly what the test set, never wall time. The test sets it
+ * from Temporal's time and moves it to a charge's due date itself, the way the passing days would in production, so
+ * the sandbox's own charge processing decides CHARGED / FAILED. Its webhooks
  * reach a small verifying receiver that forwards charge events as 'chargeEvent' signals (the API does not run in
  * workflow tests). All provider sandboxes (createSandboxApp) serve on a free loopback port; the worker runs every
  * workflow (workflows/index.ts) and every activity, built with the real provider clients (createProviderClients).
@@ -139,7 +140,7 @@ beforeAll(async () => {
     VIPPS_CHARGE_RETRY_DAYS: '0',
     VIPPS_MAX_FAILED_CHARGE_DAYS: '2',
   });
-  const sandboxes = createSandboxApp(config);
+  const sandboxes = createSandboxApp(config, undefined, { vippsClock: 'frozen' });
   closeSandboxes = sandboxes.close;
   servers.push(
     await new Promise<Server>((resolve) => {

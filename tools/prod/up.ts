@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   ------------------------------------------
   API              ${config.PUBLIC_BASE_URL}   (process: src/main.ts)
   Worker           task queue ${config.TEMPORAL_TASK_QUEUE}   (process: workers/main.ts)
-  Provider sandbox ${config.SANDBOX_BASE_URL}   (process: src/providers/sandbox-main.ts)${serverLines}
+  Provider sandbox ${config.SANDBOX_BASE_URL}   (process: sandbox/main.ts)${serverLines}
 
   Demo driver token  ${config.DEMO_DRIVER_TOKEN}   (README.md walks through a session with curl)
   Ctrl-C stops everything.

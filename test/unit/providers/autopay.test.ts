@@ -14,7 +14,7 @@ import {
   verifyAutopayCallbackAuth,
   type CallbackAuth,
 } from '../../../src/providers/autopay/inbound';
-import { createAutopaySandbox, type AutopaySandbox, type SandboxParking } from '../../../src/providers/autopay/sandbox';
+import { createAutopaySandbox, type AutopaySandbox, type SandboxParking } from '../../../sandbox/autopay/sandbox';
 import { formatAutopayDateTime, parseAutopayDateTime } from '../../../src/providers/autopay/wire';
 import { addsUp } from '../../../src/domain/vat';
 

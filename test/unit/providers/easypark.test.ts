@@ -12,7 +12,7 @@ import {
   parseParkingTransaction,
 } from '../../../src/providers/easypark/wire';
 import { easyParkBasicAuthHeader, verifyEasyParkApiKey, verifyEasyParkBasicAuth } from '../../../src/providers/easypark/inbound';
-import { createEasyParkSandbox, type EasyParkSandbox, type WebhookDelivery } from '../../../src/providers/easypark/sandbox';
+import { createEasyParkSandbox, type EasyParkSandbox, type WebhookDelivery } from '../../../sandbox/easypark/sandbox';
 
 async function listen(app: Express): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = await new Promise((resolve) => {

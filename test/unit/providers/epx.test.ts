@@ -5,11 +5,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { SandboxContext } from '../../../src/providers/sandbox-context';
+import type { SandboxContext } from '../../../sandbox/context';
 import { isProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
 import { EpxApiError, EpxClient } from '../../../src/providers/epx/client';
 import { EpxResponseFormatError, parseEpxBrowserPostResponse } from '../../../src/providers/epx/inbound';
-import { createEpxSandbox, type EpxSandbox } from '../../../src/providers/epx/sandbox';
+import { createEpxSandbox, type EpxSandbox } from '../../../sandbox/epx/sandbox';
 import { epxOutcome, parseEpxXml, toEpxXml } from '../../../src/providers/epx/wire';
 
 const logs: string[] = [];

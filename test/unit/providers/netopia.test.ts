@@ -6,7 +6,7 @@ import { sign } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { SandboxContext } from '../../../src/providers/sandbox-context';
+import type { SandboxContext } from '../../../sandbox/context';
 import { isProviderRefusal, ProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
 import { NetopiaApiError, NetopiaClient } from '../../../src/providers/netopia/client';
 import {
@@ -17,7 +17,7 @@ import {
   type NetopiaIpn,
 } from '../../../src/providers/netopia/inbound';
 import { base64UrlEncode, generateNetopiaKeyPair, netopiaBodyHash, signNetopiaIpnToken } from '../../../src/providers/netopia/keys';
-import { createNetopiaSandbox, type NetopiaSandbox } from '../../../src/providers/netopia/sandbox';
+import { createNetopiaSandbox, type NetopiaSandbox } from '../../../sandbox/netopia/sandbox';
 import { netopiaOutcome, stringifyWithDecimals, JsonDecimal } from '../../../src/providers/netopia/wire';
 
 function listen(app: express.Express): Promise<{ server: Server; url: string }> {

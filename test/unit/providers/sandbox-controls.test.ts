@@ -7,16 +7,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { AutopayClient } from '../../../src/providers/autopay/client';
-import { createAutopaySandbox, type AutopaySandbox } from '../../../src/providers/autopay/sandbox';
+import { createAutopaySandbox, type AutopaySandbox } from '../../../sandbox/autopay/sandbox';
 import { ProviderRefusal, ProviderUnavailable } from '../../../src/providers/card-provider';
-import { createEasyParkSandbox, type EasyParkSandbox } from '../../../src/providers/easypark/sandbox';
+import { createEasyParkSandbox, type EasyParkSandbox } from '../../../sandbox/easypark/sandbox';
 import { EpxClient } from '../../../src/providers/epx/client';
-import { createEpxSandbox, type EpxSandbox } from '../../../src/providers/epx/sandbox';
+import { createEpxSandbox, type EpxSandbox } from '../../../sandbox/epx/sandbox';
 import { NetopiaClient } from '../../../src/providers/netopia/client';
-import { createNetopiaSandbox, type NetopiaIpnRecord, type NetopiaSandbox, type NetopiaSandboxRecord } from '../../../src/providers/netopia/sandbox';
-import { netopiaIpnTimeScale } from '../../../src/providers/sandbox-app';
-import type { SandboxContext } from '../../../src/providers/sandbox-context';
-import { createVippsSandbox, type VippsSandbox } from '../../../src/providers/vipps/sandbox';
+import { createNetopiaSandbox, type NetopiaIpnRecord, type NetopiaSandbox, type NetopiaSandboxRecord } from '../../../sandbox/netopia/sandbox';
+import { netopiaIpnTimeScale } from '../../../sandbox/app';
+import type { SandboxContext } from '../../../sandbox/context';
+import { createVippsSandbox, type VippsSandbox } from '../../../sandbox/vipps/sandbox';
 import {
   epxOrderEvent,
   epxPayOrder,

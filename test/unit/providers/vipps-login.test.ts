@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { buildAuthorizeUrl, exchangeCode, userinfo, VippsLoginError } from '../../../src/providers/vipps/login';
-import { createVippsSandbox, type VippsSandbox } from '../../../src/providers/vipps/sandbox';
+import { createVippsSandbox, type VippsSandbox } from '../../../sandbox/vipps/sandbox';
 
 /** Login flow against the sandbox over loopback HTTP, driving the authorize page like a browser would. */
 

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { VippsApiError, VippsClient } from '../../../src/providers/vipps/client';
 import { eventDedupKey, parseVippsWebhookEvent, type VippsWebhookEvent } from '../../../src/providers/vipps/inbound';
-import { createVippsSandbox, type VippsSandbox, type VippsSandboxRecords } from '../../../src/providers/vipps/sandbox';
+import { createVippsSandbox, type VippsSandbox, type VippsSandboxRecords } from '../../../sandbox/vipps/sandbox';
 import { signVippsWebhook, verifyVippsWebhook, type VippsWebhookVerifyResult } from '../../../src/providers/vipps/webhook-signature';
 import { toOre } from '../../../src/providers/vipps/wire';
 import { decodeQrPng } from '../../helpers/qr-decode';

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
-import { badRequest, handle, normalizePhone, parseBody, type IdempotencyStore } from './sandbox-http';
-import type { RecurringState } from './sandbox-state';
+import { badRequest, handle, normalizePhone, parseBody, type IdempotencyStore } from './http';
+import type { RecurringState } from './state';
 import {
   AgreementStatus,
   ChargeStatus,
@@ -10,7 +10,7 @@ import {
   ModifyChargeRequestSchema,
   StopAgreementRequestSchema,
   UpdateAgreementRequestSchema,
-} from './wire';
+} from '../../src/providers/vipps/wire';
 
 /**
  * Merchant-facing Recurring v3 routes (base /recurring/v3), mounted behind merchant auth. Mutations go

@@ -2,22 +2,22 @@
  * Offline NETOPIA: the v2 JSON endpoints our client calls (same auth, same shapes), a hosted card page, and IPNs
  * signed the way NETOPIA signs them. The first IPN try goes before the browser is sent back; an undelivered IPN is
  * re-sent in the background on a real schedule (minutes to hours, compressible for tests). Test controls
- * (sandbox-faults.ts, /_orders/...) inject faults and provider-side events. State is in memory, and saved to
- * disk when the sandbox server is given a state directory (sandbox-persistence.ts).
+ * (sandbox/faults.ts, /_orders/...) inject faults and provider-side events. State is in memory, and saved to
+ * disk when the sandbox server is given a state directory (sandbox/persistence.ts).
  * Card numbers exist only inside one request: records, logs and pages hold maskPan() forms; CVVs are never kept.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { formatMoney, layoutPage } from '../../api/pages-layout';
+import { formatMoney, layoutPage } from '../../src/api/pages-layout';
 import { z } from 'zod';
-import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../domain/money';
-import { safeEqual } from '../../security/constant-time';
-import { maskPan } from '../card-mask';
-import { httpRequest } from '../http';
-import type { SandboxContext } from '../sandbox-context';
-import type { SandboxPersistence } from '../sandbox-persistence';
-import { browserDonePage, SandboxFaults } from '../sandbox-faults';
-import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from './keys';
+import { hasAtMost2Decimals, money, parseProviderAmount, toAmountString } from '../../src/domain/money';
+import { safeEqual } from '../../src/security/constant-time';
+import { maskPan } from '../../src/providers/card-mask';
+import { httpRequest } from '../../src/providers/http';
+import type { SandboxContext } from '../context';
+import type { SandboxPersistence } from '../persistence';
+import { browserDonePage, SandboxFaults } from '../faults';
+import { generateNetopiaKeyPair, signNetopiaIpnToken, type NetopiaKeyPair } from '../../src/providers/netopia/keys';
 import {
   JsonDecimal,
   NETOPIA_STATUS,
@@ -27,8 +27,8 @@ import {
   NetopiaStartRequestSchema,
   NetopiaStatusRequestSchema,
   stringifyWithDecimals,
-} from './wire';
-import { NetopiaOrderEventSchema, NetopiaPayOrderSchema, NETOPIA_EVENT_STATUS, type NetopiaOrderEvent } from './sandbox-controls';
+} from '../../src/providers/netopia/wire';
+import { NetopiaOrderEventSchema, NetopiaPayOrderSchema, NETOPIA_EVENT_STATUS, type NetopiaOrderEvent } from './controls';
 
 export const NETOPIA_SANDBOX_DEFAULTS = {
   apiKey: 'sandbox-netopia-api-key',
@@ -50,7 +50,7 @@ export interface NetopiaSandboxOptions {
   orderTtlMs?: number;
   keyPair?: NetopiaKeyPair;
   now?: () => Date;
-  /** Keeps orders, records and the IPN signing key across restarts (src/providers/sandbox-persistence.ts). */
+  /** Keeps orders, records and the IPN signing key across restarts (sandbox/persistence.ts). */
   persistence?: SandboxPersistence;
 }
 

@@ -1,12 +1,12 @@
 // The provider sandboxes as their own process (docker compose); `npm start` runs them in-process.
-import '../observability/bootstrap';
+import '../src/observability/bootstrap';
 import express from 'express';
-import { assertSandbox, loadConfig } from '../config';
+import { assertSandbox, loadConfig } from '../src/config';
 import path from 'node:path';
-import { requestContext } from '../observability/http-context';
-import { componentLogger } from '../observability/logger';
-import { ROOT } from '../platform/local-servers';
-import { createSandboxApp } from './sandbox-app';
+import { requestContext } from '../src/observability/http-context';
+import { componentLogger } from '../src/observability/logger';
+import { ROOT } from '../src/platform/local-servers';
+import { createSandboxApp } from './app';
 
 const log = componentLogger('sandbox');
 const config = loadConfig();

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { addDays, MINUTE_MS, type SandboxClock } from './sandbox-clock';
-import { badRequest, conflict, notFound } from './sandbox-http';
-import type { SandboxUsers } from './sandbox-users';
+import { addDays, MINUTE_MS, type SandboxClock } from './clock';
+import { badRequest, conflict, notFound } from './http';
+import type { SandboxUsers } from './users';
 import type {
   AgreementResponse,
   AgreementStatus,
@@ -11,7 +11,7 @@ import type {
   DraftAgreementRequest,
   FailureReason,
   VippsCurrency,
-} from './wire';
+} from '../../src/providers/vipps/wire';
 
 /**
  * Recurring v3 business rules of the sandbox (PROVIDERS.md 1.3–1.9), kept apart from HTTP so the

@@ -1,27 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { SandboxContext } from '../sandbox-context';
-import type { SandboxPersistence } from '../sandbox-persistence';
-import { SandboxFaults } from '../sandbox-faults';
-import { safeEqual } from '../../security/constant-time';
-import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock } from './sandbox-clock';
-import { confirmPageRoutes } from './sandbox-confirm-page';
-import { handle, IdempotencyStore, merchantAuth, normalizePhone, parseBody, problemBody, sendReply } from './sandbox-http';
-import { SandboxLogin, type SandboxLoginRecord } from './sandbox-login';
-import { LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from './login';
-import { qrRoutes, type SandboxQr } from './sandbox-qr';
-import { receiptRoutes, type SandboxReceipt } from './sandbox-receipts';
-import { recurringRoutes } from './sandbox-recurring';
-import { RecurringState, type SandboxAgreement, type SandboxCharge } from './sandbox-state';
-import { SandboxUsers, type SandboxUserSeed } from './sandbox-users';
-import { WebhookDispatcher, type WebhookDelivery } from './sandbox-webhooks';
+import type { SandboxContext } from '../context';
+import type { SandboxPersistence } from '../persistence';
+import { SandboxFaults } from '../faults';
+import { safeEqual } from '../../src/security/constant-time';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SandboxClock, type SandboxClockMode } from './clock';
+import { confirmPageRoutes } from './confirm-page';
+import { handle, IdempotencyStore, merchantAuth, normalizePhone, parseBody, problemBody, sendReply } from './http';
+import { SandboxLogin, type SandboxLoginRecord } from './login';
+import { LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from '../../src/providers/vipps/login';
+import { qrRoutes, type SandboxQr } from './qr';
+import { receiptRoutes, type SandboxReceipt } from './receipts';
+import { recurringRoutes } from './recurring';
+import { RecurringState, type SandboxAgreement, type SandboxCharge } from './state';
+import { SandboxUsers, type SandboxUserSeed } from './users';
+import { WebhookDispatcher, type WebhookDelivery } from './webhooks';
 
 /**
  * Offline stand-in for Vipps MobilePay (Recurring v3 pay-as-you-go, Webhooks, Order Management
  * receipts, merchant-redirect QR, Login), mounted at /vipps on the sandbox server, so the client's
  * base URL is `${sandboxBaseUrl}/vipps`. It follows the seed documents and PROVIDERS.md §1–2, with its
- * own clock so due dates and retry days can be played through in a test (see sandbox-clock.ts).
+ * own clock so due dates and retry days can be played through in a test (see clock.ts).
  *
  * Scenario rules (charge processing on the due date, sandbox time):
  * - agreement accepted by `userActionRequiredPhone` → every charge FAILED user_action_required after retryDays;
@@ -62,6 +62,8 @@ export interface VippsSandboxOptions {
   webhookAwaitMs?: number;
   /** Keeps agreements, charges, receipts, QR codes, webhooks, tokens and the clock across restarts. */
   persistence?: SandboxPersistence;
+  /** 'running' (default: real time plus an offset) or 'frozen' (moves only by set/advance; see clock.ts). */
+  clock?: SandboxClockMode;
 }
 
 /** What the Vipps sandbox saves: written by this file only, read back with a shape check. */
@@ -142,7 +144,7 @@ export function createVippsSandbox(ctx: SandboxContext, opts: VippsSandboxOption
   const userActionRequiredPhone = normalizePhone(opts.userActionRequiredPhone);
   if (!userActionRequiredPhone) throw new RangeError(`invalid userActionRequiredPhone ${opts.userActionRequiredPhone}`);
 
-  const clock = new SandboxClock();
+  const clock = new SandboxClock(Date.now, opts.clock ?? 'running');
   const users = new SandboxUsers(opts.loginUsers, normalizePhone);
   const faults = new SandboxFaults('vipps', { log: ctx.log });
   const dispatcher = new WebhookDispatcher({

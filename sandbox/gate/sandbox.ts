@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { httpRequest } from './http';
-import type { SandboxContext } from './sandbox-context';
+import { httpRequest } from '../../src/providers/http';
+import type { SandboxContext } from '../context';
 
 const PassBody = z.object({
   mac_address: z.string(),

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { layoutPage } from '../../api/pages-layout';
-import { safeEqual } from '../../security/constant-time';
-import { LOGIN_AUTHORIZE_PATH, LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from './login';
-import { escapeHtml, normalizePhone, withQuery } from './sandbox-http';
-import type { SandboxUsers } from './sandbox-users';
+import { layoutPage } from '../../src/api/pages-layout';
+import { safeEqual } from '../../src/security/constant-time';
+import { LOGIN_AUTHORIZE_PATH, LOGIN_TOKEN_PATH, LOGIN_USERINFO_PATH } from '../../src/providers/vipps/login';
+import { escapeHtml, normalizePhone, withQuery } from './http';
+import type { SandboxUsers } from './users';
 
 /**
  * Vipps Login (OIDC authorization code) for the sandbox: an authorize page where the demo user types

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { IdempotencyKeySchema } from './wire';
+import { IdempotencyKeySchema } from '../../src/providers/vipps/wire';
 
 /**
  * HTTP plumbing shared by the Vipps sandbox routes: RFC 7807 problems, merchant authentication and

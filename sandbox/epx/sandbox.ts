@@ -5,15 +5,15 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { formatMoney, layoutPage } from '../../api/pages-layout';
+import { formatMoney, layoutPage } from '../../src/api/pages-layout';
 import { z } from 'zod';
-import { money, toAmountString } from '../../domain/money';
-import { safeEqual } from '../../security/constant-time';
-import { maskPan } from '../card-mask';
-import type { SandboxContext } from '../sandbox-context';
-import type { SandboxPersistence } from '../sandbox-persistence';
-import { browserDonePage, SandboxFaults } from '../sandbox-faults';
-import { EpxOrderEventSchema, EpxPayOrderSchema } from './sandbox-controls';
+import { money, toAmountString } from '../../src/domain/money';
+import { safeEqual } from '../../src/security/constant-time';
+import { maskPan } from '../../src/providers/card-mask';
+import type { SandboxContext } from '../context';
+import type { SandboxPersistence } from '../persistence';
+import { browserDonePage, SandboxFaults } from '../faults';
+import { EpxOrderEventSchema, EpxPayOrderSchema } from './controls';
 import {
   EPX_APPROVED,
   EpxRefundRequestSchema,
@@ -24,7 +24,7 @@ import {
   toEpxXml,
   type EpxMerchant,
   type EpxTransaction,
-} from './wire';
+} from '../../src/providers/epx/wire';
 
 export const EPX_SANDBOX_DEFAULTS = {
   custNbr: '9001',
@@ -37,7 +37,7 @@ export const EPX_SANDBOX_DEFAULTS = {
 export interface EpxSandboxOptions extends Partial<EpxMerchant> {
   epiKey?: string;
   now?: () => Date;
-  /** Keeps transactions and records across restarts (src/providers/sandbox-persistence.ts). */
+  /** Keeps transactions and records across restarts (sandbox/persistence.ts). */
   persistence?: SandboxPersistence;
 }
 

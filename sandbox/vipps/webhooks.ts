@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { httpRequest } from '../http';
-import { signVippsWebhook } from './webhook-signature';
+import { httpRequest } from '../../src/providers/http';
+import { signVippsWebhook } from '../../src/providers/vipps/webhook-signature';
 
 /**
  * Sends the sandbox's webhook events to our API the way Vipps does (PROVIDERS.md 2.2–2.3): signed with

@@ -1,7 +1,7 @@
 /** Bodies of the NETOPIA sandbox's order test controls (README "Sandbox test controls"). */
 import { z } from 'zod';
-import { hasAtMost2Decimals, money, type Money } from '../../domain/money';
-import { NETOPIA_STATUS } from './wire';
+import { hasAtMost2Decimals, money, type Money } from '../../src/domain/money';
+import { NETOPIA_STATUS } from '../../src/providers/netopia/wire';
 
 /** "10.00" or 10: positive, at most 2 decimals; read with decimal.js, never as a float sum. */
 const ControlAmount = z

@@ -12,7 +12,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { escapeHtml, layoutPage } from '../api/pages-layout';
+import { escapeHtml, layoutPage } from '../src/api/pages-layout';
 
 const Count = z.int().min(0).max(10_000);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import { badRequest, conflict, handle, parseBody } from './sandbox-http';
-import { ReceiptOrderId, ReceiptPaymentType, ReceiptSchema, type Receipt } from './wire';
+import { badRequest, conflict, handle, parseBody } from './http';
+import { ReceiptOrderId, ReceiptPaymentType, ReceiptSchema, type Receipt } from '../../src/providers/vipps/wire';
 
 /**
  * Order Management receipts (PROVIDERS.md 2.5): immutable per (paymentType, orderId), so a second

@@ -1,7 +1,7 @@
 /** Bodies of the EPX sandbox's order test controls (README "Sandbox test controls"). */
 import { z } from 'zod';
-import { money } from '../../domain/money';
-import { EPX_AMOUNT } from './wire';
+import { money } from '../../src/domain/money';
+import { EPX_AMOUNT } from '../../src/providers/epx/wire';
 
 export const EpxPayOrderSchema = z.strictObject({
   /** Dollars.cents, e.g. "9.99": captured instead of the sale's AMOUNT (to test mismatches). */

@@ -1,16 +1,17 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config';
+import type { Config } from '../src/config';
 import { createAutopaySandbox } from './autopay/sandbox';
-import type { CallbackAuth } from './autopay/inbound';
+import type { CallbackAuth } from '../src/providers/autopay/inbound';
 import { createEasyParkSandbox } from './easypark/sandbox';
 import { createEpxSandbox } from './epx/sandbox';
-import { demoGateKeyForMac } from '../db/demo-data';
-import { createGateSandbox } from './gate-sandbox';
-import type { NetopiaKeyPair } from './netopia/keys';
+import { demoGateKeyForMac } from '../src/db/demo-data';
+import { createGateSandbox } from './gate/sandbox';
+import type { NetopiaKeyPair } from '../src/providers/netopia/keys';
 import { createNetopiaSandbox } from './netopia/sandbox';
-import type { SandboxContext } from './sandbox-context';
-import { fileSandboxPersistence } from './sandbox-persistence';
+import type { SandboxContext } from './context';
+import { fileSandboxPersistence } from './persistence';
+import type { SandboxClockMode } from './vipps/clock';
 import { createVippsSandbox } from './vipps/sandbox';
 
 export function demoAutopayCallbackAuth(config: Config): CallbackAuth {
@@ -43,6 +44,8 @@ export function createSandboxApp(
     netopiaIpnTimeScale?: number;
     /** Where the sandboxes keep their state across restarts (e.g. .data/sandbox); in memory only when absent. */
     stateDir?: string;
+    /** The Vipps sandbox's clock: 'running' for demos (the default), 'frozen' for tests that drive time themselves. */
+    vippsClock?: SandboxClockMode;
   } = {},
 ) {
   const ctx: SandboxContext = { sandboxBaseUrl: config.SANDBOX_BASE_URL, apiBaseUrl: config.PUBLIC_BASE_URL, log };
@@ -94,6 +97,7 @@ export function createSandboxApp(
     webhookUrl: `${api}/api/providers/vipps/webhooks`,
     userActionRequiredPhone: '4790000001',
     persistence,
+    clock: opts.vippsClock,
   });
   const easypark = createEasyParkSandbox(ctx, { username: config.DEMO_EASYPARK_USERNAME, password: config.DEMO_EASYPARK_PASSWORD, persistence });
 

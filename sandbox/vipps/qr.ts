@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { qrPng, qrSvg } from '../../qr/qr-code';
-import { conflict, handle, notFound, parseBody, type IdempotencyStore } from './sandbox-http';
-import { MerchantRedirectQrRequestSchema } from './wire';
+import { qrPng, qrSvg } from '../../src/qr/qr-code';
+import { conflict, handle, notFound, parseBody, type IdempotencyStore } from './http';
+import { MerchantRedirectQrRequestSchema } from '../../src/providers/vipps/wire';
 
 /**
  * Merchant-redirect QR codes. Like Vipps, creating one returns `{url}` pointing at an image of the

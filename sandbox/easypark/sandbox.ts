@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { splitGross } from '../../domain/vat';
-import { deliverWithRetries } from '../sandbox-delivery';
-import type { SandboxContext } from '../sandbox-context';
-import type { SandboxPersistence } from '../sandbox-persistence';
-import { SandboxFaults } from '../sandbox-faults';
-import { easyParkBasicAuthHeader } from './inbound';
-import { EASYPARK_SAMPLE_TRANSACTION } from './wire';
+import { splitGross } from '../../src/domain/vat';
+import { deliverWithRetries } from '../delivery';
+import type { SandboxContext } from '../context';
+import type { SandboxPersistence } from '../persistence';
+import { SandboxFaults } from '../faults';
+import { easyParkBasicAuthHeader } from '../../src/providers/easypark/inbound';
+import { EASYPARK_SAMPLE_TRANSACTION } from '../../src/providers/easypark/wire';
 
 /**
  * Offline EasyPark Fleet: sends the parkingTransaction webhook to our API with Basic auth and EasyPark's
@@ -23,7 +23,7 @@ export interface EasyParkSandboxOptions {
   /** Stands in for EasyPark's hourly retry. */
   retryMs?: number;
   maxAttempts?: number;
-  /** Keeps sent webhooks across restarts (src/providers/sandbox-persistence.ts). */
+  /** Keeps sent webhooks across restarts (sandbox/persistence.ts). */
   persistence?: SandboxPersistence;
 }
 

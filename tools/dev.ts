@@ -3,20 +3,20 @@
  * and FerretDB unless TEMPORAL_ADDRESS / MONGODB_URI point elsewhere, then the provider sandboxes, the worker
  * and the API; seeds demo data; prints every URL. Ctrl-C stops everything.
  */
-import './observability/bootstrap';
+import '../src/observability/bootstrap';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { assertSandbox, loadConfig } from './config';
-import { connectDb, disconnectDb } from './db/connection';
-import { seedDemoData } from './db/seed';
-import { startApi } from './api/server';
-import { ROOT, startFerretDb, startTemporalDev, type RunningServer } from './platform/local-servers';
-import { createSandboxApp } from './providers/sandbox-app';
-import { componentLogger } from './observability/logger';
-import { startOpsServer } from './observability/ops-server';
-import { installTemporalRuntime } from './observability/temporal-runtime';
-import { tracing } from './observability/tracing';
-import { startWorkerHealthServer } from './observability/worker-health';
+import { assertSandbox, loadConfig } from '../src/config';
+import { connectDb, disconnectDb } from '../src/db/connection';
+import { seedDemoData } from '../src/db/seed';
+import { startApi } from '../src/api/server';
+import { ROOT, startFerretDb, startTemporalDev, type RunningServer } from '../src/platform/local-servers';
+import { createSandboxApp } from '../sandbox/app';
+import { componentLogger } from '../src/observability/logger';
+import { startOpsServer } from '../src/observability/ops-server';
+import { installTemporalRuntime } from '../src/observability/temporal-runtime';
+import { tracing } from '../src/observability/tracing';
+import { startWorkerHealthServer } from '../src/observability/worker-health';
 import { buildWorker } from '../workers/run-worker';
 
 const log = componentLogger('start');

@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
-import { escapeHtml, normalizePhone, ProblemError } from './sandbox-http';
-import type { RecurringState } from './sandbox-state';
-import { fromOre, toOre } from './wire';
-import { browserDonePage } from '../sandbox-faults';
-import { formatMoney, layoutPage } from '../../api/pages-layout';
+import { escapeHtml, normalizePhone, ProblemError } from './http';
+import type { RecurringState } from './state';
+import { fromOre, toOre } from '../../src/providers/vipps/wire';
+import { browserDonePage } from '../faults';
+import { formatMoney, layoutPage } from '../../src/api/pages-layout';
 
 /**
  * The page behind vippsConfirmationUrl: stands in for the Vipps app, where the user accepts the

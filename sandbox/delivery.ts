@@ -1,4 +1,4 @@
-import { httpRequest } from './http';
+import { httpRequest } from '../src/providers/http';
 
 /**
  * Shared delivery loop for the sandboxes' outbound callbacks/webhooks: one POST per attempt (httpRequest's

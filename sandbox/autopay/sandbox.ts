@@ -1,15 +1,15 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { money, type MoneyInput } from '../../domain/money';
-import { splitGross } from '../../domain/vat';
-import { safeEqual } from '../../security/constant-time';
-import type { SandboxContext } from '../sandbox-context';
-import type { SandboxPersistence } from '../sandbox-persistence';
-import { SandboxFaults } from '../sandbox-faults';
-import { deliverWithRetries } from '../sandbox-delivery';
-import { AUTOPAY_ERROR_STATUS, autopayErrorBody, errorIdForStatus, isAutopayErrorId, type AutopayErrorId } from './errors';
-import { callbackAuthHeaders, type CallbackAuth } from './inbound';
+import { money, type MoneyInput } from '../../src/domain/money';
+import { splitGross } from '../../src/domain/vat';
+import { safeEqual } from '../../src/security/constant-time';
+import type { SandboxContext } from '../context';
+import type { SandboxPersistence } from '../persistence';
+import { SandboxFaults } from '../faults';
+import { deliverWithRetries } from '../delivery';
+import { AUTOPAY_ERROR_STATUS, autopayErrorBody, errorIdForStatus, isAutopayErrorId, type AutopayErrorId } from '../../src/providers/autopay/errors';
+import { callbackAuthHeaders, type CallbackAuth } from '../../src/providers/autopay/inbound';
 import {
   AUTOPAY_DEFAULT_AUDIENCE,
   autopayTokenRequestSchema,
@@ -19,7 +19,7 @@ import {
   parseAutopayDateTime,
   type AutopayCancelCallback,
   type AutopaySuccessCallbackWire,
-} from './wire';
+} from '../../src/providers/autopay/wire';
 
 /**
  * Offline Autopay: the OAuth token endpoint, the Payment API (connect_parking, manual_stop) with the real
@@ -47,7 +47,7 @@ export interface AutopaySandboxOptions {
   /** Audience the token endpoint requires (Autopay's API). */
   audience?: string;
   tokenTtlSeconds?: number;
-  /** Keeps parkings, deliveries and issued tokens across restarts (src/providers/sandbox-persistence.ts). */
+  /** Keeps parkings, deliveries and issued tokens across restarts (sandbox/persistence.ts). */
   persistence?: SandboxPersistence;
 }
 
