@@ -43,7 +43,12 @@ export interface ParkingSessionInput {
   parking: ParkingSnapshot;
   anpr?: AnprDetails;
   createdAt: string;
-  /** Made by the API and written to the read model before the app hears of it, so a gate finds it at once. */
+  /**
+   * The entrance key's id (access-key-ids), made by the API, which writes the command derived from it
+   * (src/security/access-command.ts) to the gate's lookup before the app hears of it, so a gate finds it at once.
+   */
+  entranceKeyId?: string;
+  /** Before access-key-ids: the entrance key's access command itself, made by the API (kept for open executions). */
   entranceAccessCommand?: string;
   settings: {
     entryTimeoutMs: number;
@@ -62,7 +67,10 @@ export interface ParkingSessionInput {
 export interface SmartKeyView {
   id: number;
   direction: Direction;
-  accessCommand: string;
+  /** access-key-ids: the key's id; its access command is derived from it outside the workflow (never stored here). */
+  keyId?: string;
+  /** Before access-key-ids: the access command itself (sessions started earlier keep it). */
+  accessCommand?: string;
   remainingTries: number;
   startTime: string;
   endTime: string | null;
