@@ -80,6 +80,8 @@ export const SETTLEMENT_PATCH = 'settlement-v2';
  * attempt is projected only when it spends the key. Sessions started before it replay the settlement-v2 commands.
  */
 export const LEAN_PATCH = 'lean-v3';
+/** Sessions started with this marker hold key ids, not access commands (docs/ARCHITECTURE.md, access commands). */
+export const ACCESS_KEY_IDS_PATCH = 'access-key-ids';
 
 const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
@@ -196,14 +198,21 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   }
 
   const nowIso = () => new Date(Date.now()).toISOString();
-  const newKey = (direction: Direction, accessCommand?: string): SmartKeyView => ({
-    id: sessionId * 10 + (direction === 'entrance' ? 1 : 2),
-    direction,
-    accessCommand: accessCommand ?? uuid4().replace(/-/g, ''),
-    remainingTries: settings.smartKeyTries,
-    startTime: nowIso(),
-    endTime: null,
-  });
+  // access-key-ids: a key holds only its id; its access command is derived from it outside the workflow
+  // (src/security/access-command.ts), so no barrier-opening secret is in the history. Asked once: a session keeps
+  // one kind of key. A command an older API made and passed in the input stays a stored command.
+  const keyIds = patched(ACCESS_KEY_IDS_PATCH);
+  const newKey = (direction: Direction, made: { keyId?: string; accessCommand?: string } = {}): SmartKeyView => {
+    const stored = made.accessCommand ?? (keyIds ? undefined : uuid4().replace(/-/g, ''));
+    return {
+      id: sessionId * 10 + (direction === 'entrance' ? 1 : 2),
+      direction,
+      ...(stored ? { accessCommand: stored } : { keyId: made.keyId ?? uuid4() }),
+      remainingTries: settings.smartKeyTries,
+      startTime: nowIso(),
+      endTime: null,
+    };
+  };
 
   const view: SessionView = {
     sessionId,
@@ -217,7 +226,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     startTime: null,
     endTime: null,
     amount: null,
-    entranceKey: newKey('entrance', input.entranceAccessCommand),
+    entranceKey: newKey('entrance', { keyId: input.entranceKeyId, accessCommand: input.entranceAccessCommand }),
     exitKey: null,
     attempts: [],
     plate: input.anpr?.vehicleReg ?? null,
