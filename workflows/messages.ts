@@ -44,11 +44,12 @@ export interface ParkingSessionInput {
   anpr?: AnprDetails;
   createdAt: string;
   /**
-   * The entrance key's id (access-key-ids), made by the API, which writes the command derived from it
-   * (src/security/access-command.ts) to the gate's lookup before the app hears of it, so a gate finds it at once.
+   * The entrance key's id, made by the API, which writes the command derived from it (src/security/access-command.ts)
+   * to the gate's lookup before the app hears of it, so a gate finds it at once. Its presence is what makes the
+   * session's keys hold ids instead of access commands.
    */
   entranceKeyId?: string;
-  /** Before access-key-ids: the entrance key's access command itself, made by the API (kept for open executions). */
+  /** Sessions started before key ids: the entrance key's access command itself, made by the API. */
   entranceAccessCommand?: string;
   settings: {
     entryTimeoutMs: number;
@@ -67,9 +68,9 @@ export interface ParkingSessionInput {
 export interface SmartKeyView {
   id: number;
   direction: Direction;
-  /** access-key-ids: the key's id; its access command is derived from it outside the workflow (never stored here). */
+  /** The key's id; its access command is derived from it outside the workflow (src/security/access-command.ts). */
   keyId?: string;
-  /** Before access-key-ids: the access command itself (sessions started earlier keep it). */
+  /** Sessions started before key ids (no `entranceKeyId` in their input): the access command itself. */
   accessCommand?: string;
   remainingTries: number;
   startTime: string;

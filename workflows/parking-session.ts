@@ -80,8 +80,6 @@ export const SETTLEMENT_PATCH = 'settlement-v2';
  * attempt is projected only when it spends the key. Sessions started before it replay the settlement-v2 commands.
  */
 export const LEAN_PATCH = 'lean-v3';
-/** Sessions started with this marker hold key ids, not access commands (docs/ARCHITECTURE.md, access commands). */
-export const ACCESS_KEY_IDS_PATCH = 'access-key-ids';
 
 const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
@@ -198,10 +196,12 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   }
 
   const nowIso = () => new Date(Date.now()).toISOString();
-  // access-key-ids: a key holds only its id; its access command is derived from it outside the workflow
-  // (src/security/access-command.ts), so no barrier-opening secret is in the history. Asked once: a session keeps
-  // one kind of key. A command an older API made and passed in the input stays a stored command.
-  const keyIds = patched(ACCESS_KEY_IDS_PATCH);
+  // Access key ids: a key holds only its id; its access command is derived from it outside the workflow
+  // (src/security/access-command.ts), so no barrier-opening secret is in the history. Decided by the input, which
+  // never changes: sessions started with an `entranceKeyId` (every start since) hold ids; older ones keep stored
+  // commands, the ones their drivers hold. No command differs between the two, so no patch marker is needed (a marker
+  // would cost every session two events: the marker and its TemporalChangeVersion upsert).
+  const keyIds = input.entranceKeyId !== undefined;
   const newKey = (direction: Direction, made: { keyId?: string; accessCommand?: string } = {}): SmartKeyView => {
     const stored = made.accessCommand ?? (keyIds ? undefined : uuid4().replace(/-/g, ''));
     return {

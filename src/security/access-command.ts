@@ -4,7 +4,7 @@ import type { Direction, SmartKeyView } from '../../workflows/messages';
 /**
  * A smart key's access command (the secret a car presents to open a barrier), derived rather than stored:
  * HMAC-SHA256 under ACCESS_COMMAND_KEY of `<sessionId>:<direction>:<keyId>`, hex, 32 characters (the shape of the
- * commands made before access-key-ids). The workflow holds only the key id, which opens nothing without the key,
+ * random commands made before key ids). The workflow holds only the key id, which opens nothing without the key,
  * so no history, query answer or read-model view carries a barrier-opening secret. Rotating the key changes every
  * live session's commands: do it between sessions, or not at all.
  */
@@ -14,7 +14,7 @@ export function deriveAccessCommand(key: string, sessionId: number, direction: D
 
 /**
  * The command of a key as the workflow shows it: derived from its `keyId`, or the command itself for keys made
- * before access-key-ids (those executions keep the stored one). Null for a key that has neither.
+ * before key ids (those sessions keep the stored one: their drivers hold it). Null for a key that has neither.
  */
 export function accessCommandOf(key: string, sessionId: number, smartKey: Pick<SmartKeyView, 'direction' | 'accessCommand' | 'keyId'>): string | null {
   if (smartKey.keyId) return deriveAccessCommand(key, sessionId, smartKey.direction, smartKey.keyId);

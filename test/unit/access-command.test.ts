@@ -24,7 +24,7 @@ describe('access commands derived from key ids', () => {
     expect(new Set(commands).size).toBe(commands.length);
   });
 
-  it('a key made before access-key-ids keeps its stored command; a key with an id has it derived', () => {
+  it('a key made before key ids keeps its stored command; a key with an id has it derived', () => {
     expect(accessCommandOf(KEY, 42, { direction: 'exit', accessCommand: 'a'.repeat(32) })).toBe('a'.repeat(32));
     expect(accessCommandOf(KEY, 42, { direction: 'exit', keyId: KEY_ID })).toBe(deriveAccessCommand(KEY, 42, 'exit', KEY_ID));
     expect(accessCommandOf(KEY, 42, { direction: 'exit' })).toBeNull();

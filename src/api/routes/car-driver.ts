@@ -159,9 +159,10 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       return answer(prior.sessionId, true);
     }
 
-    // The entrance key is made here and its command stored with the id: durable before the app (or a gate) can use it.
-    const entranceKeyId = input.kind === 'barrier' ? randomUUID() : undefined;
-    const entranceCommandFor = entranceKeyId ? (id: number) => deriveAccessCommand(config.ACCESS_COMMAND_KEY, id, 'entrance', entranceKeyId) : null;
+    // The entrance key is made here (by id: the workflow then holds ids only, docs/ARCHITECTURE.md) and a barrier's
+    // command stored with the id: durable before the app (or a gate) can use it.
+    const entranceKeyId = randomUUID();
+    const entranceCommandFor = input.kind === 'barrier' ? (id: number) => deriveAccessCommand(config.ACCESS_COMMAND_KEY, id, 'entrance', entranceKeyId) : null;
     const sessionId = await allocateSession(driverId, parkingId, input.kind, entranceCommandFor);
     if (keyedId && !(await claimStart(keyedId, { sessionId, parkingId }))) {
       // The same key at the same moment: the other request starts the session, this one answers it.
@@ -175,7 +176,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       await temporal.workflow.start('parkingSession', {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ ...input, sessionId, ...(entranceKeyId ? { entranceKeyId } : {}) }],
+        args: [{ ...input, sessionId, entranceKeyId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }, config.PLATE_HASH_KEY),
       });

@@ -24,7 +24,7 @@ const sessionSchema = new Schema(
     currency: { type: String, default: null },
     version: { type: Number, default: 0 },
     /**
-     * Rows written before access-key-ids: the entrance key's access command, read only by the migration
+     * Rows written before key ids: the entrance key's access command, read only by the migration
      * (src/db/migrate.ts). New rows hold no command: it is derived from the view's key id, and stored only as the
      * SessionKey row a gate finds the session by.
      */
