@@ -2,7 +2,7 @@
  * The activities' signatures as the workflows see them (type-only imports: the workflow bundle never
  * contains activity code).
  */
-import type { AmountView, AnprDetails, CardProviderName, SessionView, VippsUsage } from '../workflows/messages';
+import type { AmountView, AnprDetails, CardProviderName, FleetTransaction, OrderMoney, OrderRefundOutcome, OrderRefundRequest, SessionView, VippsUsage } from '../workflows/messages';
 
 export interface LedgerEntryInput {
   /** Unique per money movement: a retried activity or a duplicate callback writes nothing new. */
@@ -70,15 +70,7 @@ export interface SessionActivities {
     currency: string;
     description: string;
   }): Promise<{ providerRef: string; redirectUrl: string }>;
-  refundCardPayment(req: {
-    sessionId: number;
-    orderId: string;
-    provider: CardProviderName;
-    providerRef: string;
-    amount: string;
-    currency: string;
-    idempotencyKey: string;
-  }): Promise<{ refundRef: string }>;
+  refundCardPayment(req: OrderMoney & { idempotencyKey: string }): Promise<{ refundRef: string }>;
   /** The provider's word on one order (server to server). Refusals fail with type CardProviderRejected. */
   cardPaymentStatus(req: CardOrderRef): Promise<ProviderOrderStatus>;
   /** Cancels an unpaid order at the provider; answers the order's status after it ('paid' if a capture won). */
@@ -92,4 +84,36 @@ export interface SessionActivities {
   autopayManualStop(req: { operatorId: string; autopayParkingId: string; reference: string; endTime: string }): Promise<void>;
   findActiveVippsAgreement(req: { driverId: string }): Promise<{ agreementId: string } | null>;
   addVippsUsage(req: { agreementId: string; usage: VippsUsage }): Promise<void>;
+}
+
+// EasyPark Fleet (activities/fleet.ts).
+export interface FleetBookingRequest {
+  fleetId: string;
+  transaction: FleetTransaction;
+  endedAt: string;
+}
+
+export type RebillDecision =
+  | { rebill: true; driverId: string; agreementId: string }
+  | { rebill: false; reason: 'fleet_not_found' | 'fleet_does_not_rebill' | 'zero_price' | 'plate_unreadable' | 'no_driver_for_plate' | 'plate_ambiguous' | 'no_active_vipps_agreement' };
+
+export interface FleetActivities {
+  /** Two idempotent ledger rows: the price (with the fee noted) and the transaction fee. Returns their keys. */
+  bookFleetTransaction(req: FleetBookingRequest): Promise<{ price: string; fee: string }>;
+  decideFleetRebill(req: { fleetId: string; licenseNumber: string; currency: string; price: string }): Promise<RebillDecision>;
+}
+
+// Automatic order refunds (activities/order-refunds.ts).
+export type LateCaptureBooking = OrderMoney;
+
+export interface OrderRefundActivities {
+  /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */
+  refundCapturedOrder(req: OrderRefundRequest): Promise<OrderRefundOutcome>;
+  /**
+   * Starts the order's refund workflow (`order-refund-<orderId>`) unless it exists already. Started from an
+   * activity rather than as a child, so it is independent of the session workflow's life.
+   */
+  startOrderRefund(req: OrderRefundRequest): Promise<{ started: boolean }>;
+  /** Books a capture the session workflow never saw; false when the ledger already has it (nothing to do). */
+  bookLateCapture(req: LateCaptureBooking): Promise<{ booked: boolean; source: 'barrier' | 'autopay' }>;
 }

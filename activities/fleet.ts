@@ -5,24 +5,8 @@
 import { AgreementModel, DriverModel, FleetModel } from '../src/db/models';
 import { money } from '../src/domain/money';
 import { normalisePlate } from '../src/domain/plate';
-import type { FleetTransaction } from '../workflows/fleet-session';
+import type { FleetActivities } from './contracts';
 import { recordLedgerEntry } from './ledger';
-
-export interface FleetBookingRequest {
-  fleetId: string;
-  transaction: FleetTransaction;
-  endedAt: string;
-}
-
-export type RebillDecision =
-  | { rebill: true; driverId: string; agreementId: string }
-  | { rebill: false; reason: 'fleet_not_found' | 'fleet_does_not_rebill' | 'zero_price' | 'plate_unreadable' | 'no_driver_for_plate' | 'plate_ambiguous' | 'no_active_vipps_agreement' };
-
-export interface FleetActivities {
-  /** Two idempotent ledger rows: the price (with the fee noted) and the transaction fee. Returns their keys. */
-  bookFleetTransaction(req: FleetBookingRequest): Promise<{ price: string; fee: string }>;
-  decideFleetRebill(req: { fleetId: string; licenseNumber: string; currency: string; price: string }): Promise<RebillDecision>;
-}
 
 export function createFleetActivities(): FleetActivities {
   return {

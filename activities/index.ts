@@ -1,12 +1,12 @@
-import type { SessionActivities } from './contracts';
+import type { FleetActivities, OrderRefundActivities, SessionActivities } from './contracts';
 import { createAutopayActivities, type AutopayPort } from './autopay';
-import { createFleetActivities, type FleetActivities } from './fleet';
+import { createFleetActivities } from './fleet';
 import { createLedgerActivities } from './ledger';
 import { createPaymentActivities, type PaymentDeps } from './payments';
 import { createPricingActivities } from './pricing';
 import { createProjectionActivities } from './projection';
 import { createRefundActivities, type RefundActivities } from './refunds';
-import { createOrderRefundActivities, type OrderRefundActivities } from './order-refunds';
+import { createOrderRefundActivities } from './order-refunds';
 import { createSessionStepActivities } from './session-step';
 import { createSettlementActivities } from './settlement';
 import { createReconciliationActivities, type ReconciliationActivities } from './reconciliation';

@@ -1,12 +1,17 @@
 import { LedgerModel } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
+import { recordOrderRow } from '../src/db/ledger-orders';
+import { rekeyLegacyLedgerRow } from '../src/db/migrate';
 import { toAmountString } from '../src/domain/money';
 import { countLedgerEntry } from '../src/observability/business-events';
 import type { LedgerEntryInput, SessionActivities } from './contracts';
 import { ledgerDay } from './ledger-day';
 import { applyVippsBillingOutcome } from './vipps-session-outcome';
 
-/** Inserts once per idempotency key; a duplicate (retry, repeated callback) is a no-op. */
+/**
+ * Inserts once per idempotency key, the row's `_id`; a duplicate (retry, repeated callback) fails the insert and
+ * writes nothing.
+ */
 export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string }): Promise<void> {
   const occurredAt = new Date(entry.occurredAt);
   const { timeZone: _zone, ...row } = entry;
@@ -14,6 +19,7 @@ export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string
   try {
     await LedgerModel.create({
       ...row,
+      _id: entry.idempotencyKey,
       gross: toAmountString(entry.gross),
       net: toAmountString(entry.net),
       vat: toAmountString(entry.vat),
@@ -26,7 +32,12 @@ export async function recordLedgerEntry(entry: LedgerEntryInput & { fee?: string
     countLedgerEntry(entry);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
+    // The key is held by a row a previous-release process wrote (ObjectId `_id`): move it, so lookups by `_id` find it.
+    if (!(await LedgerModel.exists({ _id: entry.idempotencyKey }))) await rekeyLegacyLedgerRow(entry.idempotencyKey);
   }
+  // After the row, also for a duplicate: a crash between the two is healed by the retry.
+  const orderId = entry.providerRefs?.orderId;
+  if (typeof orderId === 'string') await recordOrderRow(orderId, entry.idempotencyKey);
   // After the row, also for a duplicate: a retried activity whose first try wrote the row still updates the sessions.
   await applyVippsBillingOutcome(entry);
 }

@@ -5,37 +5,7 @@ import { orderRefund } from '../workflows/order-refund';
 import { money } from '../src/domain/money';
 import { ProviderRefusal, type CardProvider, type CardProviderName } from '../src/providers/card-provider';
 import { recordLedgerEntry } from './ledger';
-
-/** Money the provider took on one order of one session. */
-export interface OrderMoney {
-  sessionId: number;
-  orderId: string;
-  provider: CardProviderName;
-  providerRef: string;
-  amount: string;
-  currency: string;
-}
-
-export interface OrderRefundRequest extends OrderMoney {
-  reason: string;
-  source: 'barrier' | 'autopay';
-}
-
-export type OrderRefundOutcome = { status: 'refunded'; refundRef: string } | { status: 'refused'; code: string; message: string };
-
-export type LateCaptureBooking = OrderMoney;
-
-export interface OrderRefundActivities {
-  /** Gives back everything captured on one order. A refusal is an answer (booked, held for ops), not a failure. */
-  refundCapturedOrder(req: OrderRefundRequest): Promise<OrderRefundOutcome>;
-  /**
-   * Starts the order's refund workflow (`order-refund-<orderId>`) unless it exists already. Started from an
-   * activity rather than as a child, so it is independent of the session workflow's life.
-   */
-  startOrderRefund(req: OrderRefundRequest): Promise<{ started: boolean }>;
-  /** Books a capture the session workflow never saw; false when the ledger already has it (nothing to do). */
-  bookLateCapture(req: LateCaptureBooking): Promise<{ booked: boolean; source: 'barrier' | 'autopay' }>;
-}
+import type { OrderRefundActivities } from './contracts';
 
 const refundKey = (orderId: string) => `refund-${orderId}-auto`;
 
@@ -61,9 +31,9 @@ export function createOrderRefundActivities(deps: {
     },
 
     async refundCapturedOrder(req) {
-      const done = await LedgerModel.findOne({ idempotencyKey: refundKey(req.orderId) }).lean();
+      const done = await LedgerModel.findById(refundKey(req.orderId)).lean();
       if (done) return { status: 'refunded', refundRef: String((done.providerRefs as Record<string, string>).refundRef ?? '') };
-      const capture = await LedgerModel.findOne({ idempotencyKey: `capture-${req.orderId}` }).lean();
+      const capture = await LedgerModel.findById(`capture-${req.orderId}`).lean();
       // The capture's own VAT split when the whole capture goes back; otherwise no VAT claim on it.
       const split = capture && money(capture.gross).equals(money(req.amount)) ? { net: capture.net, vat: capture.vat } : { net: req.amount, vat: '0.00' };
       const base = {
@@ -108,7 +78,7 @@ export function createOrderRefundActivities(deps: {
       const row = await SessionModel.findById(sessionRowId(req.sessionId), { kind: 1 }).lean();
       const source = row?.kind === 'anpr' ? ('autopay' as const) : ('barrier' as const);
       const key = `capture-${req.orderId}`;
-      if (await LedgerModel.exists({ idempotencyKey: key })) return { booked: false, source };
+      if (await LedgerModel.exists({ _id: key })) return { booked: false, source };
       await recordLedgerEntry({
         idempotencyKey: key,
         kind: 'capture',

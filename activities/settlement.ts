@@ -1,4 +1,5 @@
-import { LedgerModel, SessionModel, sessionRowId } from '../src/db/models';
+import { ledgerRowsOfOrder } from '../src/db/ledger-orders';
+import { SessionModel, sessionRowId } from '../src/db/models';
 import { money, round2, toAmountString } from '../src/domain/money';
 import type { CardPaymentStatus, CardProvider, CardProviderName } from '../src/providers/card-provider';
 import type { ProviderOrderStatus, SessionActivities } from './contracts';
@@ -48,7 +49,7 @@ export function createSettlementActivities(deps: {
 
 /** Refunds we made ourselves are already in the ledger: a provider's refund notice books only what is missing. */
 export const recordReturnedMoney: SessionActivities['recordReturnedMoney'] = async (req) => {
-  const rows = await LedgerModel.find({ sessionId: String(req.sessionId), 'providerRefs.orderId': req.orderId }).lean();
+  const rows = (await ledgerRowsOfOrder(req.orderId)).filter((r) => r.sessionId === String(req.sessionId));
   const capture = rows.find((r) => r.kind === 'capture');
   const alreadyReturned = rows.filter((r) => r.kind === req.kind).reduce((sum, r) => sum.plus(r.gross), money(0));
   const missing = money(req.amount).minus(alreadyReturned);

@@ -4,6 +4,7 @@ import { recordLedgerEntry } from './ledger';
 import { vippsBillingWorkflowId } from '../src/temporal/ids';
 import { addVippsUsageSignal } from '../workflows/messages';
 import type { SessionActivities } from './contracts';
+import { vippsBilling } from '../workflows/vipps-billing';
 
 export interface VippsUsageDeps {
   temporal: Client;
@@ -19,7 +20,7 @@ export function createVippsUsageActivities(deps: VippsUsageDeps): Pick<SessionAc
     },
     async addVippsUsage({ agreementId, usage }) {
       // signalWithStart: the billing workflow may not exist yet (first usage) or may be between runs.
-      await deps.temporal.workflow.signalWithStart('vippsBilling', {
+      await deps.temporal.workflow.signalWithStart(vippsBilling, {
         workflowId: vippsBillingWorkflowId(agreementId),
         taskQueue: deps.taskQueue,
         args: [{ agreementId }],

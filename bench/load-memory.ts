@@ -11,6 +11,7 @@ import { findParking, toParkingSnapshot } from '../src/db/parking-snapshot';
 import { sessionWorkflowId } from '../src/temporal/ids';
 import { sessionStartSearchAttributes } from '../src/temporal/session-search-attributes';
 import type { ParkingSessionInput } from '../workflows/messages';
+import { parkingSession } from '../workflows/parking-session';
 import { pool } from './load-stats';
 
 /** Far above any id the API allocates in a bench run. */
@@ -53,7 +54,7 @@ export async function measureOpenSessions(config: Config, temporal: Client, targ
         entranceKeyId: randomUUID(),
         settings: { entryTimeoutMs: 24 * 3_600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
       };
-      await temporal.workflow.start('parkingSession', {
+      await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [input],

@@ -11,6 +11,8 @@ export interface NoopActivities {
 const remote = proxyActivities<NoopActivities>({ startToCloseTimeout: '10 seconds' });
 const local = proxyLocalActivities<NoopActivities>({ startToCloseTimeout: '10 seconds' });
 
+// Its own definitions, not workflows/messages.ts: the names match the session's so the history has the same shape,
+// but the payloads are minimal and the updates answer a step count, not a session view.
 export const noopGate = defineSignal<[string]>('gateEvent');
 export const noopPaid = defineSignal<[]>('paymentResult');
 export const noopAccess = defineUpdate<number, [string]>('accessAttempt');

@@ -121,6 +121,13 @@ const EnvSchema = z.object({
   GATE_CLOCK_SKEW_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
   /** An ANPR session keeps asking Autopay to connect this long while the camera has not seen the car. */
   ANPR_CONNECT_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
+  /**
+   * A session active (entered, not finalized) or exiting (priced, not paid, or paid with no exit) longer than this
+   * goes to ops (Attention stale_session); nothing is charged or cancelled by it. Active defaults a day above
+   * MAX_STAY_HOURS, so a stay too long to charge is seen at finalize first.
+   */
+  SESSION_MAX_ACTIVE_HOURS: z.coerce.number().int().positive().default(744),
+  SESSION_MAX_EXITING_HOURS: z.coerce.number().int().positive().default(24),
 
   NETOPIA_BASE_URL: url.optional(),
   NETOPIA_API_KEY: z.string().min(1).optional(),

@@ -1,7 +1,7 @@
 /**
  * Records workflow histories from the code as it is now, for test/workflows/replay.test.ts: a deploy that changes
  * a workflow must still replay every one of them. Starts a throw-away Temporal dev server and FerretDB, runs the
- * product in this process (as test/helpers/stack.ts does), drives the sessions of tools/history-scenarios.ts over
+ * product in this process (src/platform/in-process-stack.ts), drives the sessions of tools/history-scenarios.ts over
  * HTTP, and writes each workflow's history to test/replay/histories/<name>.json.
  *
  *   npx tsx tools/export-histories.ts [name ...]   # all scenarios, or only the named ones
@@ -10,18 +10,11 @@
  * Existing files are overwritten only for the scenarios run; histories of older code stay (that is the point).
  */
 import { execFileSync } from 'node:child_process';
-import type { Server } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startApi } from '../src/api/server';
-import { loadConfig } from '../src/config';
-import { connectDb, disconnectDb } from '../src/db/connection';
-import { seedDemoData } from '../src/db/seed';
-import { freePort, ROOT, startFerretDb, startTemporalDev, toolPath, type RunningServer } from '../src/platform/local-servers';
-import { createSandboxApp } from '../src/providers/sandbox-app';
-import { buildWorker } from '../workers/run-worker';
+import type { Client } from '@temporalio/client';
+import { startLocalStack } from '../src/platform/in-process-stack';
+import { ROOT, toolPath } from '../src/platform/local-servers';
 import { TEST_PANS } from '../test/helpers/test-cards';
 import { SCENARIOS } from './history-scenarios';
 import { encryptingDataConverter } from '../src/codec/data-converter';
@@ -54,45 +47,14 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const scenarios = only.length > 0 ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
 
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'export-histories-'));
-  const servers: RunningServer[] = [];
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const stack = await startLocalStack({
+    label: 'export-histories',
+    database: 'histories',
+    env: { TEMPORAL_TASK_QUEUE: 'export-histories' },
+    dataConverter: encryptingDataConverter,
+  });
   try {
-    const [mongoPort, temporalPort, apiPort, sandboxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    servers.push(await startFerretDb({ port: mongoPort, dataDir }));
-    servers.push(await startTemporalDev({ port: temporalPort, uiPort: null, dbFile: null }));
-    const config = loadConfig({
-      PORT: String(apiPort),
-      SANDBOX_PORT: String(sandboxPort),
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/histories`,
-      TEMPORAL_TASK_QUEUE: 'export-histories',
-    });
-    await connectDb(config.MONGODB_URI);
-    cleanups.unshift(() => disconnectDb());
-    await seedDemoData(config);
-
-    const sandbox = createSandboxApp(config, () => undefined);
-    const sandboxServer: Server = await new Promise((resolve) => {
-      const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));
-    });
-    cleanups.unshift(async () => {
-      sandbox.close();
-      sandboxServer.closeAllConnections();
-      await new Promise((resolve) => sandboxServer.close(resolve));
-    });
-    const { worker, close: closeWorker } = await buildWorker(config);
-    const running = worker.run();
-    cleanups.unshift(async () => {
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await closeWorker();
-    });
-    const api = await startApi(config);
-    cleanups.unshift(() => api.close());
-    const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(config) });
-    cleanups.unshift(() => client.connection.close());
-
+    const { config, temporal: client } = stack;
     mkdirSync(HISTORIES_DIR, { recursive: true });
     const ctx = { api: config.PUBLIC_BASE_URL, sandboxUrl: config.SANDBOX_BASE_URL, driverToken: config.DEMO_DRIVER_TOKEN, gateKey: config.DEMO_GATE_API_KEY };
     for (const scenario of scenarios) {
@@ -115,9 +77,7 @@ async function main(): Promise<void> {
       console.log(`[export-histories] ${scenario.name}: ${workflowId}, ${history.events?.length ?? 0} events → ${path.relative(ROOT, file)}`);
     }
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch((err) => console.error('[export-histories] cleanup:', err));
-    for (const server of servers.reverse()) await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

@@ -4,8 +4,9 @@
  * are the ones a new deploy must keep replaying.
  */
 import { demoGateKey } from '../src/db/demo-data';
-import { AgreementModel, DriverModel, ParkingModel } from '../src/db/models';
+import { AgreementModel, DriverModel } from '../src/db/models';
 import { easyParkWorkflowId, sessionWorkflowId, vippsBillingWorkflowId } from '../src/temporal/ids';
+import { withoutGrace } from '../test/helpers/demo-parking';
 import { eventually, http } from '../test/helpers/stack';
 import { EPX_APPROVED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED } from '../test/helpers/test-cards';
 
@@ -169,7 +170,7 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const id = await enteredSession(ctx, 189);
       await submitCard(await openPayUrl(await finalize(ctx, id, 189)), NETOPIA_EXPIRED);
-      await until(ctx, id, (s) => s.state === 'exiting' && s.payment_status === 'failed');
+      await until(ctx, id, (s) => s.state === 'exiting' && s.payment_status === 'declined');
       return sessionWorkflowId(id);
     },
   },
@@ -191,8 +192,8 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'barrier-epx-paid-closed',
     async run(ctx) {
-      // Tariffs are read at finalize: without the grace period the short stay costs one interval (as in the e2e test).
-      await ParkingModel.updateOne({ id: 188 }, { $set: { 'tariff.graceMinutes': 0 } });
+      // Without the grace period the short stay costs one interval (as in the e2e tests).
+      await withoutGrace(188);
       const id = await enteredSession(ctx, 188);
       const back = await submitCard(await openPayUrl(await finalize(ctx, id, 188)), EPX_APPROVED);
       const confirmed = await http('GET', back); // the browser returns to our API, which confirms with EPX

@@ -4,51 +4,10 @@
  * the fleet re-bills its drivers, hand the price to that driver's daily Vipps billing.
  * The workflow id `easypark-<parkingId>` is the idempotency key: the HTTP layer starts it with REJECT_DUPLICATE.
  */
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { FleetActivities, RebillDecision } from '../activities/fleet';
-import type { SessionActivities } from '../activities/contracts';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
+import type { FleetActivities, RebillDecision, SessionActivities } from '../activities/contracts';
 import { money } from '../src/domain/money';
-
-/** The parsed webhook body: amounts are exact "0.00" strings (src/providers/easypark/wire.ts ParkingTransaction). */
-export interface FleetTransaction {
-  parkingId: number;
-  parkingUserId: number;
-  licenseNumber: string;
-  startDate: string;
-  endDate: string;
-  parkingAreaId: number;
-  parkingAreaName: string;
-  parkingOperatorId: number;
-  parkingOperatorName: string;
-  price: string;
-  priceVatAmount: string;
-  priceExclusiveVatAmount: string;
-  transactionFeeExclusiveVatAmount: string;
-  transactionFeeVatAmount: string;
-  transactionFee: string;
-  currency: string;
-}
-
-export interface FleetSessionInput {
-  /** FleetModel.id of the fleet whose Basic credentials the webhook carried. */
-  fleetId: string;
-  transaction: FleetTransaction;
-  /** endDate as a UTC ISO instant: when the parking ended, the ledger's occurredAt (and so the report's day). */
-  endedAt: string;
-  receivedAt: string;
-}
-
-export type RebillOutcome = { status: 'billed'; driverId: string; agreementId: string } | { status: 'skipped'; reason: string };
-
-export interface FleetSessionState {
-  parkingId: number;
-  fleetId: string;
-  phase: 'booking' | 'rebilling' | 'done';
-  ledgerKeys: { price: string; fee: string } | null;
-  rebill: RebillOutcome | null;
-}
-
-export const fleetSessionStateQuery = defineQuery<FleetSessionState>('fleetSessionState');
+import { fleetSessionStateQuery, type FleetSessionInput, type FleetSessionState } from './messages';
 
 /** The session id the driver's Vipps receipt and billing dedup use for this transaction. */
 export const fleetUsageSessionId = (parkingId: number | string) => `easypark-${parkingId}`;

@@ -5,8 +5,7 @@
  * signalWithStart as `late-capture-<orderId>`, so repeated notices land in one place and change nothing twice.
  */
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { SessionActivities } from '../activities/contracts';
-import type { OrderRefundActivities } from '../activities/order-refunds';
+import type { OrderRefundActivities, SessionActivities } from '../activities/contracts';
 import { lateProviderResultSignal, type LateCaptureInput, type PaymentResult, type CardProviderName } from './messages';
 import { SA_ATTENTION } from './search-attributes';
 

@@ -1,6 +1,7 @@
 /**
  * The one contract between the HTTP layer and the workflows: signal, update and query definitions and
- * their payloads. Imported by workflows/*, activities/* and src/api/*.
+ * their payloads, and the workflows' inputs and results. Imported by workflows/*, activities/* and src/api/*.
+ * The Vipps billing workflow's own messages are its part of this contract in vipps-billing-messages.ts.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentStatus, SessionKind, SessionState } from '../src/domain/session';
@@ -62,6 +63,9 @@ export interface ParkingSessionInput {
     gateClockSkewMs?: number;
     /** How long an ANPR session keeps asking Autopay to connect while the camera has not seen the car. */
     anprConnectWindowMs?: number;
+    /** Longer in `active` / `exiting` (since entering it, or since ops resolved it) and the session goes to ops. */
+    maxActiveMs?: number;
+    maxExitingMs?: number;
   };
 }
 
@@ -225,3 +229,80 @@ export interface LateCaptureInput {
 export const lateProviderResultSignal = defineSignal<[PaymentResult & { provider: CardProviderName }]>('lateProviderResult');
 
 export const addVippsUsageSignal = defineSignal<[VippsUsage]>('addUsage');
+
+// An automatic refund of one card order (workflows/order-refund.ts), its ops decision and its state.
+/** Money the provider took on one order of one session. */
+export interface OrderMoney {
+  sessionId: number;
+  orderId: string;
+  provider: CardProviderName;
+  providerRef: string;
+  amount: string;
+  currency: string;
+}
+
+export interface OrderRefundRequest extends OrderMoney {
+  reason: string;
+  source: 'barrier' | 'autopay';
+}
+
+export type OrderRefundOutcome = { status: 'refunded'; refundRef: string } | { status: 'refused'; code: string; message: string };
+
+export interface OpsRefundDecision {
+  action: 'retry' | 'resolve';
+  by: string;
+  note: string;
+}
+export const opsRefundDecisionSignal = defineSignal<[OpsRefundDecision]>('opsRefundDecision');
+
+/** Where the refund stands: `waitingForDecision` is the one phase in which opsRefundDecision is acted on. */
+export interface OrderRefundState {
+  request: OrderRefundRequest;
+  phase: 'refunding' | 'waiting_for_decision' | 'done';
+  /** The provider's last refusal, while it is the latest word. */
+  refusal: { code: string; message: string } | null;
+  decisions: OpsRefundDecision[];
+}
+export const orderRefundStateQuery = defineQuery<OrderRefundState>('orderRefundState');
+
+// One EasyPark Fleet transaction (workflows/fleet-session.ts).
+/** The parsed webhook body: amounts are exact "0.00" strings (src/providers/easypark/wire.ts ParkingTransaction). */
+export interface FleetTransaction {
+  parkingId: number;
+  parkingUserId: number;
+  licenseNumber: string;
+  startDate: string;
+  endDate: string;
+  parkingAreaId: number;
+  parkingAreaName: string;
+  parkingOperatorId: number;
+  parkingOperatorName: string;
+  price: string;
+  priceVatAmount: string;
+  priceExclusiveVatAmount: string;
+  transactionFeeExclusiveVatAmount: string;
+  transactionFeeVatAmount: string;
+  transactionFee: string;
+  currency: string;
+}
+
+export interface FleetSessionInput {
+  /** FleetModel.id of the fleet whose Basic credentials the webhook carried. */
+  fleetId: string;
+  transaction: FleetTransaction;
+  /** endDate as a UTC ISO instant: when the parking ended, the ledger's occurredAt (and so the report's day). */
+  endedAt: string;
+  receivedAt: string;
+}
+
+export type RebillOutcome = { status: 'billed'; driverId: string; agreementId: string } | { status: 'skipped'; reason: string };
+
+export interface FleetSessionState {
+  parkingId: number;
+  fleetId: string;
+  phase: 'booking' | 'rebilling' | 'done';
+  ledgerKeys: { price: string; fee: string } | null;
+  rebill: RebillOutcome | null;
+}
+
+export const fleetSessionStateQuery = defineQuery<FleetSessionState>('fleetSessionState');

@@ -3,31 +3,15 @@
  * the session ended). Its own workflow, `order-refund-<orderId>`, so it outlives the session and runs once per
  * order. Transient provider faults retry for ever; a refusal is booked and held for ops (Attention).
  */
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { OrderRefundActivities, OrderRefundOutcome, OrderRefundRequest } from '../activities/order-refunds';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { OrderRefundActivities } from '../activities/contracts';
+import { opsRefundDecisionSignal, orderRefundStateQuery, type OpsRefundDecision, type OrderRefundOutcome, type OrderRefundRequest, type OrderRefundState } from './messages';
 import { SA_ATTENTION } from './search-attributes';
 
 const { refundCapturedOrder } = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes', backoffCoefficient: 2 },
 });
-
-export interface OpsRefundDecision {
-  action: 'retry' | 'resolve';
-  by: string;
-  note: string;
-}
-export const opsRefundDecisionSignal = defineSignal<[OpsRefundDecision]>('opsRefundDecision');
-
-/** Where the refund stands: `waitingForDecision` is the one phase in which opsRefundDecision is acted on. */
-export interface OrderRefundState {
-  request: OrderRefundRequest;
-  phase: 'refunding' | 'waiting_for_decision' | 'done';
-  /** The provider's last refusal, while it is the latest word. */
-  refusal: { code: string; message: string } | null;
-  decisions: OpsRefundDecision[];
-}
-export const orderRefundStateQuery = defineQuery<OrderRefundState>('orderRefundState');
 
 export async function orderRefund(req: OrderRefundRequest): Promise<OrderRefundOutcome & { resolvedBy?: string; note?: string }> {
   let decision: OpsRefundDecision | null = null;

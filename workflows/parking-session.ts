@@ -30,7 +30,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LedgerEntryInput, SessionActivities } from '../activities/contracts';
-import type { OrderRefundActivities } from '../activities/order-refunds';
+import type { OrderRefundActivities } from '../activities/contracts';
 import { addsUp } from '../src/domain/vat';
 import { money } from '../src/domain/money';
 import {
@@ -70,6 +70,7 @@ import {
   type StartPaymentResult,
 } from './messages';
 import { parkingSessionV1 } from './parking-session-v1';
+import { initialSessionView, inputEntranceKey, smartKeyView } from './session-initial-view';
 import { SA_AMOUNT, SA_ATTENTION, SA_PARKING_ID, SA_PAYMENT_STATUS, SA_PLATE, SA_SESSION_ID, SA_STATE } from './search-attributes';
 
 /** Sessions started before this marker run parkingSessionV1 to the end; new ones run this file. */
@@ -80,6 +81,12 @@ export const SETTLEMENT_PATCH = 'settlement-v2';
  * attempt is projected only when it spends the key. Sessions started before it replay the settlement-v2 commands.
  */
 export const LEAN_PATCH = 'lean-v3';
+/**
+ * Sessions that reach `active` or `exiting` with this marker go to ops (Attention `stale_session`) when they stay
+ * there longer than the maximum, instead of waiting for ever. Executions from before it replay unchanged and get
+ * the clock at their next live step (the marker is recorded then).
+ */
+export const STALE_PATCH = 'stale-sessions';
 
 const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
@@ -126,6 +133,9 @@ const PROJECTION_RETRY_MS = 30_000;
 const DEFAULT_GATE_SKEW_MS = 5 * 60_000;
 const DEFAULT_ANPR_CONNECT_WINDOW_MS = 15 * 60_000;
 const ANPR_CONNECT_RETRY_MS = 30_000;
+/** For inputs from before the settings existed: a little above MAX_STAY_HOURS's 720 h, and a day to pay and leave. */
+const DEFAULT_MAX_ACTIVE_MS = 744 * 3_600_000;
+const DEFAULT_MAX_EXITING_MS = 24 * 3_600_000;
 
 type Refusal = { refused: string; code: string };
 type Pending<T> = { result?: T | Refusal };
@@ -168,6 +178,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   const pendingLedger: LedgerEntryInput[] = [];
   /** lean-v3: set when the last projection failed; the read model is written again at this time. */
   let projectionDueAt: number | undefined;
+  /** stale-sessions: since when the session has been active or exiting (or since ops resolved it), and whether its deadline passed. */
+  let staleClock: { from: number; done: boolean } | undefined;
 
   /** Queued ledger rows are written before any other effect, so nothing downstream reads a ledger behind us. */
   function ledgerFirst<T extends object>(proxy: T): T {
@@ -202,40 +214,11 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   // commands, the ones their drivers hold. No command differs between the two, so no patch marker is needed (a marker
   // would cost every session two events: the marker and its TemporalChangeVersion upsert).
   const keyIds = input.entranceKeyId !== undefined;
-  const newKey = (direction: Direction, made: { keyId?: string; accessCommand?: string } = {}): SmartKeyView => {
-    const stored = made.accessCommand ?? (keyIds ? undefined : uuid4().replace(/-/g, ''));
-    return {
-      id: sessionId * 10 + (direction === 'entrance' ? 1 : 2),
-      direction,
-      ...(stored ? { accessCommand: stored } : { keyId: made.keyId ?? uuid4() }),
-      remainingTries: settings.smartKeyTries,
-      startTime: nowIso(),
-      endTime: null,
-    };
-  };
+  const newKey = (direction: Direction): SmartKeyView =>
+    smartKeyView(sessionId, direction, keyIds ? { keyId: uuid4() } : { accessCommand: uuid4().replace(/-/g, '') }, settings.smartKeyTries, nowIso());
 
-  const view: SessionView = {
-    sessionId,
-    driverId: input.driverId,
-    kind: input.kind,
-    parkingId: parking.id,
-    state: 'entering',
-    paymentStatus: 'none',
-    paidVia: null,
-    createdAt: input.createdAt,
-    startTime: null,
-    endTime: null,
-    amount: null,
-    entranceKey: newKey('entrance', { keyId: input.entranceKeyId, accessCommand: input.entranceAccessCommand }),
-    exitKey: null,
-    attempts: [],
-    plate: input.anpr?.vehicleReg ?? null,
-    anpr: input.anpr ? { ...input.anpr, autopayParkingId: null } : null,
-    attention: null,
-    attentionCode: null,
-    notice: null,
-    closedReason: null,
-  };
+  // The API answers a barrier start with this same view (workflows/session-initial-view.ts).
+  const view: SessionView = initialSessionView(input, inputEntranceKey(input) ?? newKey('entrance'));
 
   // ---- state, attention, publishing -----------------------------------------------------------
 
@@ -247,6 +230,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       return false;
     }
     view.state = to;
+    if (to === 'active' || to === 'exiting') staleClock = { from: Date.now(), done: false };
     if (isTerminal(to)) {
       view.closedReason = reason ?? to;
       for (const key of [view.entranceKey, view.exitKey]) if (key && !key.endTime) key.endTime = nowIso();
@@ -500,7 +484,47 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     if (view.state === 'entering' && view.kind === 'barrier') times.push(startedAtMs + settings.entryTimeoutMs);
     if (view.state === 'entering' && view.kind === 'anpr') times.push(anprNextConnectAt);
     if (projectionDueAt !== undefined) times.push(projectionDueAt);
+    const stale = staleAt();
+    if (stale !== undefined) times.push(stale);
     return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** stale-sessions: when this active or exiting session goes to ops if nothing moves it on; undefined: no clock. */
+  function staleAt(): number | undefined {
+    if (!staleClock || staleClock.done || (view.state !== 'active' && view.state !== 'exiting')) return undefined;
+    // Asked only here, so the marker is recorded with the first deadline (sessions that never enter record none).
+    if (!patched(STALE_PATCH)) return undefined;
+    return staleClock.from + staleLimitMs();
+  }
+
+  const staleLimitMs = () => (view.state === 'active' ? (settings.maxActiveMs ?? DEFAULT_MAX_ACTIVE_MS) : (settings.maxExitingMs ?? DEFAULT_MAX_EXITING_MS));
+
+  /**
+   * The deadline passed: once per period, the session goes to ops. The clock ends nothing: started attempts are
+   * asked about now (the provider decides, as on their own schedule) and the session is only flagged.
+   */
+  async function flagStale(): Promise<boolean> {
+    const clock = staleClock!;
+    clock.done = true;
+    const state = view.state;
+    const limitMs = staleLimitMs();
+    const limit = limitMs % 3_600_000 === 0 ? `${limitMs / 3_600_000} h` : limitMs % 60_000 === 0 ? `${limitMs / 60_000} min` : `${Math.round(limitMs / 1000)} s`;
+    for (const a of unresolvedAttempts()) if (a.status === 'started') await settleWithProvider(a);
+    if (isTerminal(view.state)) return true;
+    if (view.attentionCode) {
+      // Already in the ops queue: its own reason says more than "stale"; resolving it restarts this clock.
+      log.info('stale session already needs ops', { sessionId, state, attention: view.attentionCode });
+      return true;
+    }
+    const since = new Date(clock.from).toISOString();
+    const what =
+      state === 'active'
+        ? 'no finalize or exit yet; nothing was charged'
+        : isPaid()
+          ? 'paid, but no exit was reported'
+          : `not paid (payment ${view.paymentStatus}); nothing is charged or cancelled automatically`;
+    needsOps('stale_session', `${state} since ${since}, longer than the ${limit} maximum: ${what}`);
+    return true;
   }
 
   // ---- queries, validators, handlers (facts and requests only) ---------------------------------
@@ -529,7 +553,9 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
         if (direction === 'entrance' && view.state !== 'entering') throw new Error(`cannot enter: parking session is ${view.state}`);
         if (direction === 'exit') {
           if (view.state !== 'exiting') throw new Error(`cannot exit: parking session is ${view.state}`);
-          if (view.paymentStatus !== 'paid') throw new Error('cannot exit: the parking session is not paid yet');
+          // A payment result already queued ahead of this try counts: the app opens the gate the moment the driver
+          // has paid, often in the same workflow task as the provider's callback. The loop checks again in order.
+          if (view.paymentStatus !== 'paid' && !paidResultQueued()) throw new Error('cannot exit: the parking session is not paid yet');
         }
         const mac = macAddress.toUpperCase();
         if (!parking.accessPoints.some((p) => p.direction === direction && p.macAddress.toUpperCase() === mac)) {
@@ -538,6 +564,10 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       },
     },
   );
+
+  function paidResultQueued(): boolean {
+    return queue.some((w) => w.kind === 'providerResult' && w.result.outcome === 'paid');
+  }
 
   setHandler(gateEventSignal, (event) => void queue.push({ kind: 'gate', event }));
   setHandler(paymentResultSignal, (result) => void queue.push({ kind: 'providerResult', result }));
@@ -658,6 +688,9 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     }
     if (view.kind === 'anpr' && view.state === 'entering' && now >= anprNextConnectAt) changed = (await connectAnpr()) || changed;
     if (anprEventWaiting()) changed = (await endAnpr()) || changed;
+    // Before the attempts' own schedule: the stale check asks about them itself.
+    const staleDue = staleAt();
+    if (staleDue !== undefined && now >= staleDue) changed = (await flagStale()) || changed;
     for (const a of unresolvedAttempts()) {
       if (a.status !== 'started') continue;
       if (now < (checks.get(a.orderId)?.dueAt ?? now)) continue;
@@ -689,6 +722,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
       case 'access': {
         const key = work.direction === 'entrance' ? view.entranceKey : view.exitKey;
         if (!key || key.remainingTries <= 0) return [false, reply(work.reply, { refused: `the ${work.direction} smart key cannot be used now`, code: 'InvalidState' })];
+        // Accepted on a queued payment result (see the validator): that result has run by now; it may not have paid.
+        if (work.direction === 'exit' && view.paymentStatus !== 'paid') return [false, reply(work.reply, { refused: 'cannot exit: the parking session is not paid yet', code: 'InvalidState' })];
         key.remainingTries -= 1;
         // lean-v3: a try is answered from the update's result; the read model catches up with the gate event that
         // follows, and at once when the key is spent.
@@ -739,6 +774,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     if (action.action === 'resolve') {
       view.attentionCode = null;
       view.attention = null;
+      // A person looked after the deadline: the session gets another full period before it comes back to ops.
+      if (staleClock?.done) staleClock = { from: Date.now(), done: false };
     } else {
       hurrySettlement();
     }

@@ -5,7 +5,7 @@ import { RefundRequestModel } from '../db/models';
 import { toAmountString } from '../domain/money';
 import { refundWorkflowId } from '../temporal/ids';
 import type { RefundOutcome } from '../../activities/refunds';
-import type { sessionRefund } from '../../workflows/session-refund';
+import { sessionRefund } from '../../workflows/session-refund';
 import { ApiError, conflict, unavailable } from './errors';
 import { componentLogger } from '../observability/logger';
 
@@ -60,7 +60,7 @@ export async function runRefund(temporal: Client, taskQueue: string, cmd: Refund
   let outcome: RefundOutcome;
   try {
     try {
-      const handle = await temporal.workflow.start<typeof sessionRefund>('sessionRefund', {
+      const handle = await temporal.workflow.start(sessionRefund, {
         workflowId,
         taskQueue,
         args: [{ sessionId: cmd.sessionId, requestId: cmd.requestId, amount, reason: cmd.reason }],

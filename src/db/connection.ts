@@ -1,6 +1,9 @@
 import mongoose from 'mongoose';
 import { migrateDb } from './migrate';
 
+// The classifiers live apart so migrate.ts can use them without importing this module back (an import cycle).
+export { isDbUnavailable, isDuplicateKey } from './errors';
+
 /**
  * One mongoose connection per process. Works on MongoDB and on FerretDB (no transactions are used).
  * `timeoutMs` bounds how long an operation waits for a reachable server, also while mongoose buffers
@@ -15,7 +18,9 @@ export async function connectDb(uri: string, timeoutMs = 3000, opts: { migrate?:
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   if (opts.migrate !== false) {
     const done = await migrateDb();
-    if (done.sessions + done.tokens + done.restored > 0) console.log(`[db] migrated ${done.sessions} session rows and ${done.tokens} tokens to _id keys (${done.restored} restored)`);
+    if (done.sessions + done.tokens + done.ledger + done.restored > 0) {
+      console.log(`[db] migrated ${done.sessions} session rows, ${done.tokens} tokens and ${done.ledger} ledger rows to _id keys (${done.restored} restored)`);
+    }
   }
   return mongoose;
 }
@@ -33,28 +38,4 @@ export async function pingDb(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** E11000: the unique index said no. Used for idempotent inserts and id allocation. */
-export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-}
-
-const UNREACHABLE = new Set([
-  'MongooseServerSelectionError',
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoTopologyClosedError',
-  'MongoNotConnectedError',
-  'MongoPoolClearedError',
-]);
-
-/** The database could not be reached (as opposed to refusing a query): callers answer 503 and retry later. */
-export function isDbUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { name, message } = err as { name?: unknown; message?: unknown };
-  if (typeof name === 'string' && UNREACHABLE.has(name)) return true;
-  // Mongoose buffers commands while disconnected and gives up with a plain MongooseError.
-  return name === 'MongooseError' && typeof message === 'string' && /buffering timed out|client must be connected/i.test(message);
 }

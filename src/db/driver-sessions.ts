@@ -1,4 +1,4 @@
-import { isDuplicateKey } from './connection';
+import { isDuplicateKey } from './errors';
 import { DriverSlotModel, SessionModel, sessionRowId } from './models';
 
 /**

@@ -1,8 +1,9 @@
 import { mongo, Types } from 'mongoose';
 import { z } from 'zod';
-import { isDuplicateKey } from './connection';
+import { isDuplicateKey } from './errors';
 import { recordDriverSession } from './driver-sessions';
-import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId, tokenRowId } from './models';
+import { recordOrderRow } from './ledger-orders';
+import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId, tokenRowId } from './models';
 
 /**
  * Re-keys rows written before hot lookups went by `_id` (docs/ARCHITECTURE.md, "Hot lookups are by `_id`"):
@@ -10,15 +11,18 @@ import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel
  *   SessionKey rows, and a slot in their driver's list (src/db/driver-sessions.ts);
  * - driver tokens with a random `_id` → `_id` = tokenRowId(tokenHash).
  * (Order ids need no key: `<sessionId>-<attempt>` names its session.)
+ * - ledger rows with an ObjectId `_id` → `_id` = idempotencyKey, each listed under its order id
+ *   (src/db/ledger-orders.ts); its own marker (`ledger-by-key-1`), so databases past `keys-by-id-1` get it too.
  *
  * FerretDB has no transactions, so a row is moved in steps that any process can finish: save a copy
  * (MigrationBackup), delete the old row, insert the new one (a row already there with that `_id` is merged, newest
  * version wins), write its keys, drop the copy. Every step is idempotent, so two processes may run this at once and
  * a run that dies halfway is finished by the next. A marker (Migration `keys-by-id-1`) makes later starts skip the
  * scan; rows a previous-release process writes after that are re-keyed by the projection when it meets them
- * (`rekeyLegacySession`) or by `npm run migrate -- --force`.
+ * (`rekeyLegacySession`, `rekeyLegacyLedgerRow`) or by `npm run migrate -- --force`.
  */
 export const KEYS_BY_ID = 'keys-by-id-1';
+export const LEDGER_BY_KEY = 'ledger-by-key-1';
 const PARALLEL = 8;
 
 export interface MigrationResult {
@@ -26,6 +30,7 @@ export interface MigrationResult {
   /** Rows this process moved (two processes running at once each count only the rows they moved). */
   sessions: number;
   tokens: number;
+  ledger: number;
   /** Saved copies found when the run began (left by an interrupted run, or of a move in progress elsewhere). */
   restored: number;
 }
@@ -42,10 +47,11 @@ const Commands = z
   })
   .loose();
 const LegacySession = z.object({ sessionId: z.number().int(), driverId: z.string(), version: z.number().nullish() }).loose();
+const LegacyLedger = z.object({ idempotencyKey: z.string().min(1), providerRefs: z.object({ orderId: z.string().optional() }).loose().nullish() }).loose();
 const LegacyToken = z.object({ tokenHash: z.string().regex(/^[0-9a-f]{64}$/), revokedAt: z.date().nullish(), revokedBy: z.string().nullish() }).loose();
 
 interface Target {
-  name: 'sessions' | 'tokens';
+  name: 'sessions' | 'tokens' | 'ledger';
   coll: () => mongo.Collection<Raw>;
   newId: (doc: Raw) => string | Types.ObjectId;
   /** The new row was already there (another process, or a projection): bring it up to the saved copy if newer. */
@@ -98,7 +104,18 @@ const tokens: Target = {
   },
   keys: async () => undefined,
 };
-const TARGETS = { sessions, tokens };
+// A ledger row is written once and never changed: the row already under the key is the same booking.
+const ledger: Target = {
+  name: 'ledger',
+  coll: () => LedgerModel.collection as unknown as mongo.Collection<Raw>,
+  newId: (doc) => LegacyLedger.parse(doc).idempotencyKey,
+  merge: async () => undefined,
+  async keys(doc) {
+    const { idempotencyKey, providerRefs } = LegacyLedger.parse(doc);
+    if (providerRefs?.orderId) await recordOrderRow(providerRefs.orderId, idempotencyKey);
+  },
+};
+const TARGETS = { sessions, tokens, ledger };
 
 const backups = () => MigrationBackupModel.collection as unknown as mongo.Collection<Raw>;
 const backupId = (t: Target, newId: string | Types.ObjectId) => `${t.name}:${String(newId)}`;
@@ -142,7 +159,7 @@ async function inParallel<T>(items: T[], fn: (item: T) => Promise<boolean>): Pro
 
 /** Legacy rows by their old `_id` (one scan of each collection; each row is then read and moved by `_id`). */
 async function legacyIds(t: Target): Promise<Types.ObjectId[]> {
-  if (t.name === 'sessions') {
+  if (t.name === 'sessions' || t.name === 'ledger') {
     const rows = await t.coll().find({ _id: { $type: 'objectId' } } as Raw, { projection: { _id: 1 } }).toArray();
     return rows.map((r) => r._id as unknown).filter(isObjectId);
   }
@@ -160,16 +177,26 @@ async function moveAll(t: Target): Promise<number> {
 }
 
 export async function migrateDb(opts: { force?: boolean } = {}): Promise<MigrationResult> {
-  if (!opts.force && (await MigrationModel.exists({ _id: KEYS_BY_ID }))) return { skipped: true, sessions: 0, tokens: 0, restored: 0 };
+  const due = async (name: string) => opts.force === true || !(await MigrationModel.exists({ _id: name }));
+  const [keysDue, ledgerDue] = [await due(KEYS_BY_ID), await due(LEDGER_BY_KEY)];
+  if (!keysDue && !ledgerDue) return { skipped: true, sessions: 0, tokens: 0, ledger: 0, restored: 0 };
   const left = await backups().find({}, { projection: { _id: 1, target: 1 } }).toArray();
   for (const b of left) {
     const t = TARGETS[b.target as keyof typeof TARGETS];
     if (t) await restore(t, String(b._id));
   }
-  const result = { skipped: false, restored: left.length, sessions: await moveAll(sessions), tokens: await moveAll(tokens) };
-  await MigrationModel.updateOne({ _id: KEYS_BY_ID }, { $setOnInsert: { doneAt: new Date() } }, { upsert: true }).catch((err: unknown) => {
-    if (!isDuplicateKey(err)) throw err;
-  });
+  const result = {
+    skipped: false,
+    restored: left.length,
+    sessions: keysDue ? await moveAll(sessions) : 0,
+    tokens: keysDue ? await moveAll(tokens) : 0,
+    ledger: ledgerDue ? await moveAll(ledger) : 0,
+  };
+  for (const name of [KEYS_BY_ID, LEDGER_BY_KEY]) {
+    await MigrationModel.updateOne({ _id: name }, { $setOnInsert: { doneAt: new Date() } }, { upsert: true }).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+  }
   return result;
 }
 
@@ -180,4 +207,10 @@ export async function migrateDb(opts: { force?: boolean } = {}): Promise<Migrati
 export async function rekeyLegacySession(sessionId: number): Promise<boolean> {
   const doc = await sessions.coll().findOne({ sessionId, _id: { $type: 'objectId' } } as Raw);
   return doc ? rekey(sessions, doc) : false;
+}
+
+/** A ledger insert met a row a previous-release process wrote under this key: moves it to `_id` = key. */
+export async function rekeyLegacyLedgerRow(idempotencyKey: string): Promise<boolean> {
+  const doc = await ledger.coll().findOne({ idempotencyKey, _id: { $type: 'objectId' } } as Raw);
+  return doc ? rekey(ledger, doc) : false;
 }

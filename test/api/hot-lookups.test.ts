@@ -16,7 +16,7 @@ import { SANDBOX_DEFAULTS } from '../../src/config';
 import { driverForToken } from '../../src/api/auth';
 import { storedView } from '../../src/api/sessions';
 import { keyedStartId, priorStart } from '../../src/api/start-requests';
-import { AccessTokenModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId, tokenRowId } from '../../src/db/models';
+import { AccessTokenModel, LedgerModel, LedgerOrderSlotModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId, tokenRowId } from '../../src/db/models';
 import { startSessionIdsAt } from '../../src/db/session-ids';
 import { sha256Hex } from '../../src/security/constant-time';
 import { connectTestDb, dropTestDb } from '../helpers/db';
@@ -106,6 +106,8 @@ test.each([
   ['access command → session', () => SessionKeyModel.collection.collectionName, { _id: command(42) }],
   ['driver token (ObjectId _id beside the hash)', () => AccessTokenModel.collection.collectionName, { _id: tokenRowId(sha256Hex(token(42))), tokenHash: sha256Hex(token(42)) }],
   ['start request', () => StartRequestModel.collection.collectionName, { _id: keyedStartId('driver-42', 'k42') }],
+  ['ledger row by idempotency key (refund, late capture)', () => LedgerModel.collection.collectionName, { _id: 'capture-42-1' }],
+  ["an order's ledger rows (settlement)", () => LedgerOrderSlotModel.collection.collectionName, { _id: '42-1#1' }],
 ])('%s: SQLite searches the _id index (no scan)', async (_name, collection, filter) => {
   const { plan, pushdown } = await explainFind(collection(), filter);
   expect(pushdown).toBe(true);

@@ -6,14 +6,16 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Types } from 'mongoose';
+import { recordLedgerEntry } from '../../activities/ledger';
 import { createProjectionActivities } from '../../activities/projection';
 import { driverForToken } from '../../src/api/auth';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { SANDBOX_DEFAULTS } from '../../src/config';
 import { storedView } from '../../src/api/sessions';
 import { driverSessionRows } from '../../src/db/driver-sessions';
-import { KEYS_BY_ID, migrateDb } from '../../src/db/migrate';
-import { AccessTokenModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId } from '../../src/db/models';
+import { ledgerRowsOfOrder } from '../../src/db/ledger-orders';
+import { KEYS_BY_ID, LEDGER_BY_KEY, migrateDb } from '../../src/db/migrate';
+import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId } from '../../src/db/models';
 import { ROOT } from '../../src/platform/local-servers';
 import { sha256Hex } from '../../src/security/constant-time';
 import { connectTestDb, dropTestDb } from '../helpers/db';
@@ -23,6 +25,11 @@ const TOKENS = 60;
 const entrance = (i: number) => `legacy-entrance-${i}`;
 const exitKey = (i: number) => `legacy-exit-${i}`;
 const token = (i: number) => `legacy-token-${i}`;
+/** Card orders with an attempt and a capture row each, and Vipps rows that name no order. */
+const ORDERS = 60;
+const VIPPS_ROWS = 20;
+const LEDGER_ROWS = 2 * ORDERS + VIPPS_ROWS;
+const orderId = (k: number) => `${k}-1`;
 
 let uri: string;
 beforeAll(async () => {
@@ -52,6 +59,37 @@ function legacySession(i: number) {
   };
 }
 
+/** A ledger row as the previous release wrote it: ObjectId `_id`, found by scanning `idempotencyKey`. */
+function legacyLedgerRow(idempotencyKey: string, kind: string, providerRefs: Record<string, string>) {
+  const now = new Date();
+  return {
+    _id: new Types.ObjectId(),
+    idempotencyKey,
+    kind,
+    source: 'barrier',
+    provider: kind === 'vipps_usage' ? 'vipps' : 'netopia',
+    sessionId: '1',
+    gross: '12.50',
+    net: '10.00',
+    vat: '2.50',
+    fee: '0.00',
+    currency: 'NOK',
+    occurredAt: now,
+    day: now.toISOString().slice(0, 10),
+    providerRefs,
+    note: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+const legacyLedger = () => [
+  ...Array.from({ length: ORDERS }, (_, k) => [
+    legacyLedgerRow(`attempt-${orderId(k)}`, 'attempt', { orderId: orderId(k) }),
+    legacyLedgerRow(`capture-${orderId(k)}`, 'capture', { orderId: orderId(k), providerRef: `ref-${k}` }),
+  ]).flat(),
+  ...Array.from({ length: VIPPS_ROWS }, (_, k) => legacyLedgerRow(`vipps-usage-${k}`, 'vipps_usage', {})),
+];
+
 const legacyToken = (i: number) => ({
   _id: new Types.ObjectId(),
   tokenHash: sha256Hex(token(i)),
@@ -63,7 +101,8 @@ const legacyToken = (i: number) => ({
 });
 
 /** The migration in another process (`npm run migrate -- --force`), as a second replica starting would run it. */
-function migrateInChild(): Promise<{ sessions: number; tokens: number; restored: number }> {
+type Moved = { sessions: number; tokens: number; ledger: number; restored: number };
+function migrateInChild(): Promise<Moved> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(ROOT, 'src', 'db', 'migrate-main.ts'), '--force'], {
       cwd: ROOT,
@@ -76,7 +115,7 @@ function migrateInChild(): Promise<{ sessions: number; tokens: number; restored:
     child.once('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('{"migrate"'));
       if (code !== 0 || !line) return reject(new Error(`migrate exited ${code}: ${out}`));
-      resolve((JSON.parse(line) as { migrate: { sessions: number; tokens: number; restored: number } }).migrate);
+      resolve((JSON.parse(line) as { migrate: Moved }).migrate);
     });
   });
 }
@@ -91,12 +130,18 @@ test('legacy rows are moved exactly once by two processes at once, and again is 
     { _id: `sessions:${sessionRowId(2)}` as never, target: 'sessions', newId: sessionRowId(2), doc: two },
   ]);
   await SessionModel.collection.deleteOne({ _id: one!._id });
+  // Ledger rows, one of them interrupted after its copy was saved and its old row deleted.
+  await LedgerModel.collection.insertMany(legacyLedger() as never[]);
+  const cut = await LedgerModel.collection.findOne({ idempotencyKey: `capture-${orderId(3)}` });
+  await MigrationBackupModel.collection.insertOne({ _id: `ledger:capture-${orderId(3)}` as never, target: 'ledger', newId: `capture-${orderId(3)}`, doc: cut });
+  await LedgerModel.collection.deleteOne({ _id: cut!._id });
   await MigrationModel.deleteMany({});
 
   // Before: the lookups by `_id` do not find legacy rows.
   expect(await storedView(10)).toBeNull();
   expect(await sessionByAccessCommand(entrance(10))).toBeNull();
   expect(await driverForToken(token(5))).toEqual({ refused: 'invalid access token' });
+  expect(await LedgerModel.findById(`capture-${orderId(10)}`).lean()).toBeNull();
 
   // Two runs here at once (they surely overlap) and one in another process (it may start after they end).
   const runs = await Promise.all([migrateInChild(), migrateDb({ force: true }), migrateDb({ force: true })]);
@@ -104,11 +149,12 @@ test('legacy rows are moved exactly once by two processes at once, and again is 
   // Each row is moved by exactly one of them (session 1 was already deleted: it is restored, not moved).
   expect(runs.reduce((n, r) => n + r.sessions, 0)).toBe(SESSIONS - 1);
   expect(runs.reduce((n, r) => n + r.tokens, 0)).toBe(TOKENS);
+  expect(runs.reduce((n, r) => n + r.ledger, 0)).toBe(LEDGER_ROWS - 1);
 
   await expectMigrated();
   const again = await migrateDb({ force: true });
-  expect(again).toEqual({ skipped: false, sessions: 0, tokens: 0, restored: 0 });
-  expect(await migrateDb()).toEqual({ skipped: true, sessions: 0, tokens: 0, restored: 0 });
+  expect(again).toEqual({ skipped: false, sessions: 0, tokens: 0, ledger: 0, restored: 0 });
+  expect(await migrateDb()).toEqual({ skipped: true, sessions: 0, tokens: 0, ledger: 0, restored: 0 });
   await expectMigrated();
 }, 120_000);
 
@@ -136,6 +182,15 @@ async function expectMigrated(): Promise<void> {
   expect(await AccessTokenModel.countDocuments({})).toBe(TOKENS);
   expect(await driverForToken(token(0))).toEqual({ refused: 'access token revoked' });
   for (let i = 1; i < TOKENS; i++) expect(await driverForToken(token(i))).toEqual({ driverId: `driver-${i % 7}` });
+  expect(await MigrationModel.exists({ _id: LEDGER_BY_KEY })).toBeTruthy();
+  expect(await LedgerModel.countDocuments({})).toBe(LEDGER_ROWS);
+  expect(await LedgerModel.collection.countDocuments({ _id: { $type: 'objectId' } })).toBe(0);
+  for (let k = 0; k < ORDERS; k++) {
+    expect(await LedgerModel.findById(`capture-${orderId(k)}`).lean()).toMatchObject({ idempotencyKey: `capture-${orderId(k)}`, gross: '12.50' });
+    const rows = await ledgerRowsOfOrder(orderId(k));
+    expect(rows.map((r) => r.idempotencyKey).sort()).toEqual([`attempt-${orderId(k)}`, `capture-${orderId(k)}`]);
+  }
+  for (let k = 0; k < VIPPS_ROWS; k++) expect(await LedgerModel.exists({ _id: `vipps-usage-${k}` })).toBeTruthy();
 }
 
 test('a projection that meets a row written in the old shape (after the migration ran) moves it and projects', async () => {
@@ -147,4 +202,34 @@ test('a projection that meets a row written in the old shape (after the migratio
   expect(await SessionModel.collection.countDocuments({ sessionId: SESSIONS + 1 })).toBe(1);
   expect(await SessionModel.findById(sessionRowId(SESSIONS + 1)).lean()).toMatchObject({ state: 'active', version: 7 });
   expect(await sessionByAccessCommand('late-legacy-entrance')).toBe(SESSIONS + 1);
+});
+
+const booking = (idempotencyKey: string, order: string) => ({
+  idempotencyKey,
+  kind: 'refund' as const,
+  source: 'barrier' as const,
+  provider: 'netopia' as const,
+  sessionId: null,
+  gross: '5.00',
+  net: '4.00',
+  vat: '1.00',
+  currency: 'NOK',
+  occurredAt: new Date().toISOString(),
+  providerRefs: { orderId: order },
+});
+
+test('a second booking with the same key writes nothing, also at the same moment, and the row is listed under its order once', async () => {
+  await Promise.all([recordLedgerEntry(booking('refund-dup-1', '900-1')), recordLedgerEntry(booking('refund-dup-1', '900-1'))]);
+  await recordLedgerEntry({ ...booking('refund-dup-1', '900-1'), gross: '99.00' });
+  expect(await LedgerModel.countDocuments({ idempotencyKey: 'refund-dup-1' })).toBe(1);
+  expect(await LedgerModel.findById('refund-dup-1').lean()).toMatchObject({ gross: '5.00' });
+  expect((await ledgerRowsOfOrder('900-1')).map((r) => r.idempotencyKey)).toEqual(['refund-dup-1']);
+});
+
+test('a booking whose key a previous-release row holds (written after the migration ran) writes nothing and moves that row', async () => {
+  await LedgerModel.collection.insertOne(legacyLedgerRow('capture-901-1', 'capture', { orderId: '901-1' }) as never);
+  await recordLedgerEntry({ ...booking('capture-901-1', '901-1'), kind: 'capture' });
+  expect(await LedgerModel.countDocuments({ idempotencyKey: 'capture-901-1' })).toBe(1);
+  expect(await LedgerModel.findById('capture-901-1').lean()).toMatchObject({ gross: '12.50' });
+  expect((await ledgerRowsOfOrder('901-1')).map((r) => r.idempotencyKey)).toEqual(['capture-901-1']);
 });

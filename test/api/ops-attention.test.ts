@@ -3,6 +3,10 @@
  * recorded in the session's history, the ledger and the audit trail.
  */
 import { LedgerModel } from '../../src/db/models';
+import { findParking, toParkingSnapshot } from '../../src/db/parking-snapshot';
+import { sessionWorkflowId } from '../../src/temporal/ids';
+import { sessionStartSearchAttributes } from '../../src/temporal/session-search-attributes';
+import { gateEventSignal, type ParkingSessionInput } from '../../workflows/messages';
 import { SA_ATTENTION } from '../../workflows/search-attributes';
 import { DRIVER_TOKEN, sessionOf } from '../helpers/card-flow';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
@@ -66,4 +70,33 @@ test('retry is refused when no payment waits for the provider; bad queries are 4
   expect(retry.body.error.code).toBe('nothing_to_retry');
   for (const q of ['reason=Not-A-Code', 'limit=0', 'before_id=-1', 'colour=red']) expect((await ops('GET', `/api/ops/attention?${q}`)).status).toBe(400);
   expect((await http('GET', `${s.api}/api/ops/attention`)).status).toBe(401);
+});
+
+test('a session active past its maximum is listed as stale_session with resolve and cancel; the cancel ends it', async () => {
+  // Started as the API starts it, but with a two-second maximum: SESSION_MAX_ACTIVE_HOURS counts whole hours.
+  const id = 900_000_000 + (Date.now() % 100_000_000);
+  const input: ParkingSessionInput = {
+    sessionId: id,
+    driverId: 'demo-driver',
+    kind: 'barrier',
+    parking: toParkingSnapshot((await findParking(189))!),
+    createdAt: new Date().toISOString(),
+    settings: { entryTimeoutMs: 3_600_000, paymentAttemptTtlMs: 900_000, smartKeyTries: 3, maxActiveMs: 2_000 },
+  };
+  const handle = await s.temporal.workflow.start('parkingSession', {
+    workflowId: sessionWorkflowId(id),
+    taskQueue: s.config.TEMPORAL_TASK_QUEUE,
+    args: [input],
+    typedSearchAttributes: sessionStartSearchAttributes(input, s.config.PLATE_HASH_KEY),
+  });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  const queue = await eventually(() => ops('GET', '/api/ops/attention?reason=stale_session'), (r) => r.body.items.some((i: { session_id: number }) => i.session_id === id));
+  const entry = queue.body.items.find((i: { session_id: number }) => i.session_id === id);
+  expect(entry).toMatchObject({ state: 'active', payment_status: 'none', amount: null, attention: { code: 'stale_session' } });
+  expect(entry.attention.message).toMatch(/^active since .*, longer than the 2 s maximum: no finalize or exit yet/);
+  expect(entry.actions.map((a: { name: string }) => a.name)).toEqual(['resolve', 'cancel']);
+
+  const cancelled = await ops('POST', `/api/ops/sessions/${id}/cancel`, { reason: 'car towed away' });
+  expect(cancelled.status).toBeLessThan(300);
+  expect((await handle.result()).state).toBe('cancelled');
 });

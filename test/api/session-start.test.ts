@@ -1,5 +1,7 @@
 import { issueDriverToken } from '../../src/db/credentials';
-import { http, startStack, type Stack } from '../helpers/stack';
+import { DEMO_PARKINGS, demoGateKey } from '../../src/db/demo-data';
+import { sessionWorkflowId } from '../../src/temporal/ids';
+import { eventually, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -21,7 +23,42 @@ test('128 simultaneous starts by 128 drivers: 128 × 201 with distinct ids', asy
   const ids = answers.map((a) => a.body.parking_session.id as number);
   expect(ids.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
   expect(new Set(ids).size).toBe(128);
+  // Answered from the start input, not from the workflow: the answer must still be the session the workflow holds.
+  for (const a of answers) {
+    expect(a.body.parking_session.state).toBe('entering');
+    expect(a.body.smart_key.access_command).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.body.smart_key.id).toBe(a.body.parking_session.id * 10 + 1);
+  }
+  const descriptions = await Promise.all(ids.map((id) => s.temporal.workflow.getHandle(sessionWorkflowId(id)).describe()));
+  expect(descriptions.map((d) => d.status.name)).toEqual(ids.map(() => 'RUNNING'));
+  // One of the keys opens the entrance, and its session becomes active.
+  const chosen = answers[77].body;
+  const entrance = DEMO_PARKINGS.find((p) => p.id === 187)!.accessPoints.find((ap) => ap.direction === 'entrance')!;
+  const gate = await http('POST', `${s.api}/api/gates/events`, {
+    headers: { 'x-api-key': demoGateKey(s.config, 187, 'entrance') },
+    body: { mac_address: entrance.macAddress, access_command: chosen.smart_key.access_command, event: 'entered' },
+  });
+  expect(gate.status).toBe(202);
+  expect(gate.body.parking_session_id).toBe(chosen.parking_session.id);
+  const active = await eventually(
+    () => http('GET', `${s.api}/api/car_driver/parking_sessions/${chosen.parking_session.id}`, { token: tokens[77] }),
+    (r) => r.body?.parking_session?.state === 'active',
+  );
+  expect(active.body.parking_session.created_at).toBe(chosen.parking_session.created_at);
 }, 300_000);
+
+test('a fresh start answers what the workflow holds, and the driver\'s list shows it at once', async () => {
+  const token = await newDriver('answer-matches-driver');
+  const started = await start(token);
+  expect(started.status).toBe(201);
+  const id = started.body.parking_session.id as number;
+  const list = await http('GET', `${s.api}/api/car_driver/parking_sessions`, { token });
+  expect(list.body.parking_sessions.map((p: { id: number }) => p.id)).toEqual([id]);
+  const read = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token });
+  expect(read.status).toBe(200);
+  expect(read.body.parking_session).toEqual(started.body.parking_session);
+  expect(read.body.smart_key).toEqual(started.body.smart_key);
+}, 60_000);
 
 test('a repeated Idempotency-Key answers the first start: the same session, no second one', async () => {
   const token = await newDriver('idempotent-driver');

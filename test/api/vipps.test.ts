@@ -9,6 +9,7 @@ import { vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { addVippsUsageSignal } from '../../workflows/messages';
 import { decodeQrPng } from '../helpers/qr-decode';
 import { startStack, type Stack } from '../helpers/stack';
+import { vippsBilling } from '../../workflows/vipps-billing';
 
 /**
  * The Vipps routes over loopback HTTP against the whole product (test/helpers/stack.ts): the API, the provider
@@ -197,7 +198,7 @@ describe('ops: billing state and bill-now', () => {
     });
     await vipps.forceAcceptAgreement(draft.agreementId, '4793334444', `ops-accept-${process.pid}`);
     await seedAgreement(draft.agreementId);
-    await s.temporal.workflow.signalWithStart('vippsBilling', {
+    await s.temporal.workflow.signalWithStart(vippsBilling, {
       workflowId: vippsBillingWorkflowId(draft.agreementId),
       taskQueue: s.config.TEMPORAL_TASK_QUEUE,
       args: [{ agreementId: draft.agreementId }],

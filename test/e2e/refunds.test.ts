@@ -10,6 +10,7 @@ import { refundWorkflowId } from '../../src/temporal/ids';
 import type { RefundOutcome } from '../../activities/refunds';
 import { finalizedSession, payWithCard, sessionOf } from '../helpers/card-flow';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
+import { sessionRefund } from '../../workflows/session-refund';
 
 let s: Stack;
 let paidId: number;
@@ -73,7 +74,7 @@ test("a provider's not found is a refusal answered at once, not minutes of retri
     occurredAt: new Date().toISOString(),
     providerRefs: { orderId: `${sessionId}-1`, providerRef: 'no-such-bric' },
   });
-  const handle = await s.temporal.workflow.start('sessionRefund', {
+  const handle = await s.temporal.workflow.start(sessionRefund, {
     workflowId: refundWorkflowId(sessionId, 'ghost-1'),
     taskQueue: s.config.TEMPORAL_TASK_QUEUE,
     args: [{ sessionId: Number(sessionId), requestId: 'ghost-1', amount: '0.50', reason: 'test' }],

@@ -1,17 +1,15 @@
 /**
  * The whole product on loopback for API/e2e tests: provider sandboxes, a worker on its own task queue, and the
- * API, against the dev server and FerretDB started by the global setup. Ports are free ones.
+ * API (src/platform/in-process-stack.ts), against the dev server and FerretDB started by the global setup. Ports
+ * are free ones.
  */
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
 import { DEMO_PARKINGS, demoGateKey } from '../../src/db/demo-data';
 import { seedDemoData } from '../../src/db/seed';
 import { startSessionIdsAt } from '../../src/db/session-ids';
-import { startApi } from '../../src/api/server';
+import { startProductInProcess, type SandboxApp, type SandboxOptions } from '../../src/platform/in-process-stack';
 import { freePort } from '../../src/platform/local-servers';
-import { createSandboxApp } from '../../src/providers/sandbox-app';
-import { buildWorker } from '../../workers/run-worker';
 import { connectTestDb, dropTestDb } from './db';
 import { testDataConverter } from './data-converter';
 
@@ -19,7 +17,7 @@ export interface Stack {
   config: Config;
   api: string;
   sandboxUrl: string;
-  sandbox: ReturnType<typeof createSandboxApp>;
+  sandbox: SandboxApp;
   temporal: Client;
   stop(): Promise<void>;
 }
@@ -27,7 +25,7 @@ export interface Stack {
 export async function startStack(
   name: string,
   env: Record<string, string> = {},
-  sandboxOpts: Parameters<typeof createSandboxApp>[2] = {},
+  sandboxOpts: SandboxOptions = {},
 ): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup did not start Temporal');
@@ -46,31 +44,15 @@ export async function startStack(
   // own, so parking-session-<id> workflow ids never collide across files.
   const idBase = (Math.floor(Date.now() / 1000) % 1_000_000) * 1000 + (process.pid % 1000);
   await startSessionIdsAt(idBase);
-  const sandbox = createSandboxApp(config, () => undefined, sandboxOpts);
-  const sandboxServer: Server = await new Promise((resolve) => {
-    const s = sandbox.app.listen(sandboxPort, '127.0.0.1', () => resolve(s));
-  });
-  const { worker, close: closeWorker } = await buildWorker(config);
-  const running = worker.run();
-  const api = await startApi(config);
-  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter });
+  const product = await startProductInProcess(config, { label: `stack ${name}`, sandboxOptions: sandboxOpts, dataConverter: testDataConverter });
   return {
     config,
     api: config.PUBLIC_BASE_URL,
     sandboxUrl: config.SANDBOX_BASE_URL,
-    sandbox,
-    temporal,
+    sandbox: product.sandbox,
+    temporal: product.temporal,
     async stop() {
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await closeWorker();
-      await api.close();
-      sandbox.close();
-      await new Promise<void>((resolve) => {
-        sandboxServer.close(() => resolve());
-        sandboxServer.closeAllConnections();
-      });
-      await temporal.connection.close();
+      await product.stop();
       await dropTestDb();
     },
   };

@@ -8,6 +8,7 @@ import {
   type ParkingSessionInput,
 } from '../../workflows/messages';
 import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
+import { parkingSession } from '../../workflows/parking-session';
 
 let w: WorkflowWorld;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ async function startAnpr(sessionId: number, plate: string) {
     createdAt: new Date().toISOString(),
     settings: { entryTimeoutMs: 2 * 3600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
   };
-  const handle = await w.env.client.workflow.start('parkingSession', { workflowId: sessionWorkflowId(sessionId), taskQueue: w.taskQueue, args: [input] });
+  const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(sessionId), taskQueue: w.taskQueue, args: [input] });
   for (let i = 0; i < 100; i++) {
     const v = await handle.query(sessionViewQuery);
     if (v.state !== 'entering') return { handle, view: v };

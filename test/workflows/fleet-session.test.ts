@@ -12,11 +12,12 @@ import { createSandboxApp } from '../../src/providers/sandbox-app';
 import { easyParkWorkflowId, vippsBillingWorkflowId } from '../../src/temporal/ids';
 import { createWorker } from '../../workers/create-worker';
 import { activityDeps } from '../../workers/run-worker';
-import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/fleet-session';
+import { fleetSessionStateQuery, type FleetSessionInput, type FleetTransaction } from '../../workflows/messages';
 import type { VippsUsage } from '../../workflows/messages';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { decodeHistoryPayload, testDataConverter } from '../helpers/data-converter';
+import { fleetSession } from '../../workflows/fleet-session';
 
 /**
  * The fleet-session workflow on the time-skipping server: a worker with every workflow (workflows/index.ts) and
@@ -57,7 +58,7 @@ const tx = (parkingId: number, over: Partial<FleetTransaction> = {}): FleetTrans
 const input = (t: FleetTransaction): FleetSessionInput => ({ fleetId: 'demo-fleet', transaction: t, endedAt: new Date(t.endDate).toISOString(), receivedAt: new Date().toISOString() });
 
 async function run(t: FleetTransaction) {
-  const handle = await env.client.workflow.start('fleetSession', { workflowId: easyParkWorkflowId(t.parkingId), taskQueue, args: [input(t)] });
+  const handle = await env.client.workflow.start(fleetSession, { workflowId: easyParkWorkflowId(t.parkingId), taskQueue, args: [input(t)] });
   return { handle, result: await handle.result() };
 }
 

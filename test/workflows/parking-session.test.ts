@@ -16,6 +16,12 @@ import {
 import { barrierInput as input } from '../helpers/session-input';
 import { rejectionOf } from '../helpers/errors';
 import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
+import { testDataConverter } from '../helpers/data-converter';
+import { createActivities } from '../../activities';
+import { createProviderClients } from '../../src/providers/clients';
+import { createWorker } from '../../workers/create-worker';
+import { activityDeps } from '../../workers/run-worker';
+import { parkingSession } from '../../workflows/parking-session';
 
 /** The parking-session workflow on the time-skipping server with every activity, real provider clients and the sandboxes. */
 
@@ -28,7 +34,7 @@ afterAll(() => w?.stop());
 
 test('a session nobody enters expires after the two-hour entry timeout, instantly under time skipping', async () => {
   const started = Date.now();
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9001),
     taskQueue: w.taskQueue,
     args: [input(9001)],
@@ -41,7 +47,7 @@ test('a session nobody enters expires after the two-hour entry timeout, instantl
 });
 
 test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued, finalize again gives the same amount', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9002),
     taskQueue: w.taskQueue,
     args: [input(9002)],
@@ -66,7 +72,7 @@ test('entry, a 3-hour stay and finalize: priced with the tariff, exit key issued
 });
 
 test('finalize before entry is refused and changes nothing', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9003),
     taskQueue: w.taskQueue,
     args: [input(9003)],
@@ -76,7 +82,7 @@ test('finalize before entry is refused and changes nothing', async () => {
 });
 
 test('the entrance key is spent after its tries', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9004),
     taskQueue: w.taskQueue,
     args: [input(9004)],
@@ -87,7 +93,7 @@ test('the entrance key is spent after its tries', async () => {
 });
 
 test('an unpaid attempt is voided at the provider when its time is up; the next finalize opens a fresh attempt for the same amount', async () => {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9005),
     taskQueue: w.taskQueue,
     args: [input(9005)],
@@ -117,7 +123,7 @@ test('an unpaid attempt is voided at the provider when its time is up; the next 
 
 /** Enters at the workflow's current time, stays `stayMs`, finalizes at parking 187 and returns the view. */
 async function stay(sessionId: number, stayMs: number) {
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(sessionId),
     taskQueue: w.taskQueue,
     args: [input(sessionId)],
@@ -151,9 +157,9 @@ test('parking 187: three whole local days hit the 40.00 cap each day', async () 
   expect(view.amount?.vat).toBe('20.83');
 });
 
-test('a card-paid barrier session stays lean: at most 60 history events and 4 activities, the rest local', async () => {
+test('a card-paid barrier session stays lean: at most 67 history events and 4 activities, the rest local', async () => {
   // Started as the API starts it (search attributes given with the start), driven through every step of the app.
-  const handle = await w.env.client.workflow.start('parkingSession', {
+  const handle = await w.env.client.workflow.start(parkingSession, {
     workflowId: sessionWorkflowId(9010),
     taskQueue: w.taskQueue,
     args: [input(9010)],
@@ -174,15 +180,17 @@ test('a card-paid barrier session stays lean: at most 60 history events and 4 ac
   expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid', paidVia: 'card' });
 
   const counts = historyCounts(await handle.fetchHistory());
-  expect(counts.events).toBeLessThanOrEqual(60);
+  // 60 before stale-sessions; its clock costs 7: the patch marker and its upsert, and one timer per deadline
+  // (active, exiting, exiting again once paid) with the cancel of the one it replaces.
+  expect(counts.events).toBeLessThanOrEqual(67);
   expect(counts.activities).toBeLessThanOrEqual(4);
   // The one remaining activity is the provider call; pricing, ledger and read model are local activities.
   expect(counts.activities).toBe(1);
   expect(counts.localActivities).toBeGreaterThanOrEqual(6);
   expect(counts.localActivities).toBeLessThanOrEqual(8);
-  // The lean-v3 patch's TemporalChangeVersion; the start's own attributes are not upserted again; then active,
-  // exiting, paid and closed: one upsert each.
-  expect(counts.searchAttributeUpserts).toBe(5);
+  // The lean-v3 and stale-sessions patches' TemporalChangeVersion; the start's own attributes are not upserted
+  // again; then active, exiting, paid and closed: one upsert each.
+  expect(counts.searchAttributeUpserts).toBe(6);
   expect(counts).toMatchObject({ signals: 3, updates: 4 });
 
   // Local activities still wrote everything: the ledger once per key and the read model's final version.
@@ -191,4 +199,40 @@ test('a card-paid barrier session stays lean: at most 60 history events and 4 ac
   const projected = await SessionModel.findOne({ sessionId: 9010 }).lean();
   expect(projected).toMatchObject({ state: 'closed', paymentStatus: 'paid', amountGross: finalized.amount!.gross });
   expect((projected?.view as { exitKey?: { remainingTries: number } } | undefined)?.exitKey?.remainingTries).toBe(2);
+});
+
+test("the exit key opens on a payment callback that reaches the workflow in the same task as the driver's exit try", async () => {
+  // Its own task queue and workers: the first is stopped so the callback and the exit try wait together, and the
+  // next workflow task delivers both (the app opens the gate the moment the driver has paid).
+  const taskQueue = `${w.taskQueue}-same-task`;
+  const startWorker = async () => {
+    const activities = createActivities(activityDeps(w.config, createProviderClients(w.config), w.env.client, taskQueue));
+    // No workflow cache, so no sticky queue: the next task goes to whichever worker polls the task queue.
+    const sizing = { maxCachedWorkflows: 0, maxConcurrentWorkflowTaskExecutions: 2, maxConcurrentActivityTaskExecutions: 2, maxConcurrentLocalActivityExecutions: 2 };
+    const worker = await createWorker({ dataConverter: testDataConverter, connection: w.env.nativeConnection, namespace: w.env.namespace ?? 'default', taskQueue, activities, sizing });
+    return { worker, running: worker.run() };
+  };
+  const first = await startWorker();
+  const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(9011), taskQueue, args: [input(9011)] });
+  await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await w.env.sleep('1 hour');
+  const finalized = await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] });
+  const { attempt } = await handle.executeUpdate(startPaymentUpdate, { args: [] });
+  first.worker.shutdown();
+  await first.running;
+
+  await handle.signal(paymentResultSignal, { orderId: attempt!.orderId, outcome: 'paid', providerRef: attempt!.providerRef!, amount: finalized.amount!.gross, currency: 'RON' });
+  const exitTry = handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'exit', macAddress: '76:86:BB:DE:63:AE' }] });
+  const second = await startWorker();
+  try {
+    const exit = await exitTry;
+    expect(exit.key.remainingTries).toBe(2);
+    expect(exit.view.paymentStatus).toBe('paid');
+    await handle.signal(gateEventSignal, { direction: 'exit' });
+    expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid' });
+  } finally {
+    second.worker.shutdown();
+    await second.running;
+  }
 });

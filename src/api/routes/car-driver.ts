@@ -18,6 +18,7 @@ import {
   type ParkingSessionInput,
   type SessionView,
 } from '../../../workflows/messages';
+import { startedSessionView } from '../../../workflows/session-initial-view';
 import { requireDriver } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, conflict, notFound, unprocessable, zodDetails } from '../errors';
@@ -31,6 +32,7 @@ import { refuseIfTerminal } from '../terminal';
 import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
 import { componentLogger } from '../../observability/logger';
+import { parkingSession } from '../../../workflows/parking-session';
 
 const log = componentLogger('car-driver');
 
@@ -72,6 +74,11 @@ async function abandonAllocation(sessionId: number): Promise<void> {
   );
 }
 
+/** Version 0, written only while no projection has landed: the workflow's own projections are versions 1 and on. */
+async function storeStartedView(view: SessionView): Promise<void> {
+  await SessionModel.updateOne({ _id: sessionRowId(view.sessionId), version: 0 }, { $set: { view } });
+}
+
 export function carDriverRoutes(deps: ApiDeps): Router {
   const r = Router();
   const { config, temporal } = deps;
@@ -101,6 +108,8 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       maxAmount: config.MAX_CHARGE_AMOUNT,
       gateClockSkewMs: config.GATE_CLOCK_SKEW_MINUTES * 60_000,
       anprConnectWindowMs: config.ANPR_CONNECT_WINDOW_MINUTES * 60_000,
+      maxActiveMs: config.SESSION_MAX_ACTIVE_HOURS * 3_600_000,
+      maxExitingMs: config.SESSION_MAX_EXITING_HOURS * 3_600_000,
     };
     let input: Omit<ParkingSessionInput, 'sessionId'>;
     if ('parking_area_code' in raw) {
@@ -173,7 +182,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       return answer(await startedSession(first.sessionId), true);
     }
     try {
-      await temporal.workflow.start('parkingSession', {
+      await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ ...input, sessionId, entranceKeyId }],
@@ -186,7 +195,12 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       throw err;
     }
     await recordOpenStart(openId, { sessionId, parkingId });
-    await answer(sessionId, false);
+    const started = startedSessionView({ ...input, sessionId, entranceKeyId });
+    if (!started) return answer(sessionId, false);
+    // A barrier session's first view is a function of its input: answered without waiting for the workflow's
+    // first task, and stored now so the driver's list shows it at once (the workflow's projection replaces it).
+    await storeStartedView(started);
+    res.status(201).json({ parking_session: parkingSessionDetails(started, link(started)), smart_key: seedSmartKey(started.entranceKey, deriveAccessCommand(config.ACCESS_COMMAND_KEY, sessionId, 'entrance', entranceKeyId), input.parking) });
   });
 
   /** The driver's latest start at this parking, while its session is still `entering` (else a new start is due). */

@@ -5,7 +5,8 @@ import { FleetModel, WebhookInboxModel } from '../../db/models';
 import { parseEasyParkDate, parseParkingTransaction } from '../../providers/easypark/wire';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../security/password';
 import { easyParkWorkflowId } from '../../temporal/ids';
-import type { FleetSessionInput, fleetSession } from '../../../workflows/fleet-session';
+import { fleetSession } from '../../../workflows/fleet-session';
+import type { FleetSessionInput } from '../../../workflows/messages';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, unauthorized } from '../errors';
 import { componentLogger } from '../../observability/logger';
@@ -94,7 +95,7 @@ export function easyParkRoutes(deps: ApiDeps): Router {
     // 2. The workflow id is the lock: of 20 concurrent copies exactly one start succeeds, the rest are 409.
     const input: FleetSessionInput = { fleetId: fleet.id, transaction: tx, endedAt: parseEasyParkDate(tx.endDate)!.toISOString(), receivedAt: new Date().toISOString() };
     try {
-      await deps.temporal.workflow.start<typeof fleetSession>('fleetSession', {
+      await deps.temporal.workflow.start(fleetSession, {
         workflowId: easyParkWorkflowId(tx.parkingId),
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         args: [input],

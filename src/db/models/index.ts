@@ -1,7 +1,7 @@
 export { ParkingModel } from './parking';
 export { DriverModel, AccessTokenModel, tokenRowId } from './driver';
 export { DriverSlotModel, IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
-export { LedgerModel } from './ledger';
+export { LedgerModel, LedgerOrderSlotModel } from './ledger';
 export { WebhookInboxModel } from './webhook-inbox';
 export { OperatorModel, FleetModel } from './operator';
 export { AgreementModel } from './agreement';

@@ -2,10 +2,13 @@ import { Schema, model } from 'mongoose';
 
 /**
  * One row per money movement or attempt, from every source and provider. Amounts are exact decimal
- * strings; the unique idempotency key makes duplicate callbacks and retried activities write nothing.
+ * strings. `_id` is the idempotency key (FerretDB answers only `_id` lookups from an index): a duplicate callback or
+ * a retried activity fails the insert on `_id` and writes nothing. Rows from before are re-keyed by src/db/migrate.ts;
+ * the unique `idempotencyKey` index stays, so a previous-release process writing ObjectId rows still books once.
  */
 const ledgerSchema = new Schema(
   {
+    _id: { type: String, required: true },
     idempotencyKey: { type: String, required: true, unique: true },
     kind: { type: String, required: true },
     source: { type: String, required: true },
@@ -32,3 +35,10 @@ ledgerSchema.index({ sessionId: 1 });
 ledgerSchema.index({ 'providerRefs.orderId': 1 }, { sparse: true });
 
 export const LedgerModel = model('LedgerEntry', ledgerSchema);
+
+/**
+ * Order id → its ledger rows, without a scan: `_id` = `<orderId>#<n>` (n = 1, 2, …), `key` = a row's `_id`. An order has
+ * a handful of rows (attempt, capture, refunds), read by probing slots by `_id` (src/db/ledger-orders.ts).
+ */
+const ledgerOrderSlotSchema = new Schema({ _id: { type: String, required: true }, key: { type: String, required: true } }, { versionKey: false });
+export const LedgerOrderSlotModel = model('LedgerOrderSlot', ledgerOrderSlotSchema);
