@@ -9,6 +9,7 @@ import { SessionModel, sessionRowId } from '../../src/db/models';
 import { deriveAccessCommand } from '../../src/security/access-command';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { accessAttemptUpdate, finalizeUpdate, gateEventSignal, sessionViewQuery, type ParkingSessionInput } from '../../workflows/messages';
+import { parkingSession } from '../../workflows/parking-session';
 import { barrierInput } from '../helpers/session-input';
 import { startWorkflowWorld, type WorkflowWorld } from '../helpers/workflow-world';
 
@@ -22,7 +23,7 @@ const KEY = SANDBOX_DEFAULTS.ACCESS_COMMAND_KEY;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 async function enterAndFinalize(input: ParkingSessionInput) {
-  const handle = await w.env.client.workflow.start('parkingSession', { workflowId: sessionWorkflowId(input.sessionId), taskQueue: w.taskQueue, args: [input] });
+  const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(input.sessionId), taskQueue: w.taskQueue, args: [input] });
   const tried = await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
   await handle.signal(gateEventSignal, { direction: 'entrance' });
   await w.env.sleep('1 hour');
