@@ -16,15 +16,17 @@ import { createVippsUsageActivities, type VippsUsageDeps } from './vipps-usage';
 export interface ActivityDeps extends PaymentDeps, VippsUsageDeps {
   autopay: AutopayPort;
   vippsBilling: VippsBillingDeps;
+  /** ACCESS_COMMAND_KEY: smart keys' access commands are derived with it (src/security/access-command.ts). */
+  accessCommandKey: string;
 }
 
 /** Every activity, with its dependencies injected (database models are module-level mongoose models). */
 export function createActivities(deps: ActivityDeps): SessionActivities & RefundActivities & OrderRefundActivities & ReconciliationActivities & FleetActivities & VippsBillingActivities {
   return {
     ...createPricingActivities(),
-    ...createProjectionActivities(),
+    ...createProjectionActivities(deps.accessCommandKey),
     ...createLedgerActivities(),
-    ...createSessionStepActivities(),
+    ...createSessionStepActivities(deps.accessCommandKey),
     ...createPaymentActivities(deps),
     ...createAutopayActivities(deps.autopay),
     ...createVippsUsageActivities(deps),

@@ -2,6 +2,8 @@ import { SessionKeyModel, SessionModel, sessionRowId } from '../src/db/models';
 import { isDuplicateKey } from '../src/db/connection';
 import { recordDriverSession } from '../src/db/driver-sessions';
 import { rekeyLegacySession } from '../src/db/migrate';
+import { accessCommandOf } from '../src/security/access-command';
+import type { SessionView, SmartKeyView } from '../workflows/messages';
 import type { SessionActivities } from './contracts';
 
 /**
@@ -9,7 +11,7 @@ import type { SessionActivities } from './contracts';
  * the version guard keeps the newest.
  */
 /** Smart keys the gates may present, before the view that shows them is stored (a gate may be quick). */
-async function recordKeys(sessionId: number, commands: Array<string | undefined>): Promise<void> {
+async function recordKeys(sessionId: number, commands: Array<string | null>): Promise<void> {
   for (const command of commands) {
     if (!command) continue;
     try {
@@ -20,7 +22,9 @@ async function recordKeys(sessionId: number, commands: Array<string | undefined>
   }
 }
 
-export function createProjectionActivities(): Pick<SessionActivities, 'projectSession'> {
+/** `accessCommandKey`: ACCESS_COMMAND_KEY, to write the gate's lookup of keys that hold only an id. */
+export function createProjectionActivities(accessCommandKey: string): Pick<SessionActivities, 'projectSession'> {
+  const commandOf = (view: SessionView, key: SmartKeyView | null | undefined) => (key ? accessCommandOf(accessCommandKey, view.sessionId, key) : null);
   return {
     async projectSession(view) {
       const fields = {
@@ -35,7 +39,8 @@ export function createProjectionActivities(): Pick<SessionActivities, 'projectSe
         version: view.version,
         view,
       };
-      await recordKeys(view.sessionId, [view.entranceKey?.accessCommand, view.exitKey?.accessCommand]);
+      // The lookup rows are the only stored form of a derived command: the view holds key ids.
+      await recordKeys(view.sessionId, [commandOf(view, view.entranceKey), commandOf(view, view.exitKey)]);
       // By `_id`: the one lookup that is indexed on FerretDB as well as on MongoDB.
       const _id = sessionRowId(view.sessionId);
       const res = await SessionModel.updateOne({ _id, version: { $lt: view.version } }, { $set: fields });

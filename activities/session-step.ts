@@ -11,8 +11,8 @@ const PROJECTION_BOUND_MS = 5_000;
  * write throws, so the step is retried; unique keys make the re-run book nothing twice), then the read model,
  * which is eventually consistent: its failure is an answer, never a failed step that would hold the session.
  */
-export function createSessionStepActivities(): Pick<SessionActivities, 'recordSessionStep'> {
-  const { projectSession } = createProjectionActivities();
+export function createSessionStepActivities(accessCommandKey: string): Pick<SessionActivities, 'recordSessionStep'> {
+  const { projectSession } = createProjectionActivities(accessCommandKey);
   return {
     async recordSessionStep({ ledger, view }) {
       for (const entry of ledger) await recordLedgerEntry(entry);

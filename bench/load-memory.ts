@@ -51,7 +51,7 @@ export async function measureOpenSessions(config: Config, temporal: Client, targ
         kind: 'barrier',
         parking: snapshot,
         createdAt: new Date().toISOString(),
-        entranceAccessCommand: randomUUID().replace(/-/g, ''),
+        entranceKeyId: randomUUID(),
         settings: { entryTimeoutMs: 24 * 3_600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
       };
       await temporal.workflow.start(parkingSession, {

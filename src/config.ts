@@ -42,6 +42,8 @@ export const SANDBOX_DEFAULTS = {
   PAYLOAD_ENCRYPTION_KEYS: 'demo-2026:vNhrPBinQj+O1hVb8pSBJSj6W7IAefcJIwhMKSPlqwc=',
   /** Key of the plate hash in Temporal's search attributes (src/security/plate-hash.ts). Changing it orphans old hashes. */
   PLATE_HASH_KEY: 'demo-plate-hash-key-change-me',
+  /** Key the smart keys' access commands are derived with (src/security/access-command.ts). Changing it voids live keys. */
+  ACCESS_COMMAND_KEY: 'demo-access-command-key-change-me',
 } as const;
 
 /** Only the sandbox seeds demo data; in production these must not be set (ops users and gate keys are per person / per gate). */
@@ -149,6 +151,7 @@ const EnvSchema = z.object({
 
   PAYLOAD_ENCRYPTION_KEYS: z.string().max(4000).optional(),
   PLATE_HASH_KEY: z.string().min(16).optional(),
+  ACCESS_COMMAND_KEY: z.string().min(16).optional(),
   /** Browser origins allowed to call the codec server: the Temporal UI's (the dev server's UI by default). */
   CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
 
@@ -206,6 +209,7 @@ export interface Config extends Omit<Env, Defaulted> {
   DEMO_EASYPARK_PASSWORD: string;
   PAYLOAD_ENCRYPTION_KEYS: string;
   PLATE_HASH_KEY: string;
+  ACCESS_COMMAND_KEY: string;
   autopayOperators: Record<string, { clientId: string; clientSecret: string }>;
 }
 

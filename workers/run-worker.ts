@@ -15,6 +15,7 @@ export function activityDeps(config: Config, providers: ProviderClients, tempora
     cardProviders: providers.cardProviders,
     publicBaseUrl: config.PUBLIC_BASE_URL,
     payLinkSecret: config.PAY_LINK_SECRET,
+    accessCommandKey: config.ACCESS_COMMAND_KEY,
     autopay: providers.autopay,
     vippsBilling: {
       vipps: providers.vipps,

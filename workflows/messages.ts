@@ -44,7 +44,13 @@ export interface ParkingSessionInput {
   parking: ParkingSnapshot;
   anpr?: AnprDetails;
   createdAt: string;
-  /** Made by the API and written to the read model before the app hears of it, so a gate finds it at once. */
+  /**
+   * The entrance key's id, made by the API, which writes the command derived from it (src/security/access-command.ts)
+   * to the gate's lookup before the app hears of it, so a gate finds it at once. Its presence is what makes the
+   * session's keys hold ids instead of access commands.
+   */
+  entranceKeyId?: string;
+  /** Sessions started before key ids: the entrance key's access command itself, made by the API. */
   entranceAccessCommand?: string;
   settings: {
     entryTimeoutMs: number;
@@ -66,7 +72,10 @@ export interface ParkingSessionInput {
 export interface SmartKeyView {
   id: number;
   direction: Direction;
-  accessCommand: string;
+  /** The key's id; its access command is derived from it outside the workflow (src/security/access-command.ts). */
+  keyId?: string;
+  /** Sessions started before key ids (no `entranceKeyId` in their input): the access command itself. */
+  accessCommand?: string;
   remainingTries: number;
   startTime: string;
   endTime: string | null;

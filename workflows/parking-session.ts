@@ -208,8 +208,14 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   }
 
   const nowIso = () => new Date(Date.now()).toISOString();
-  const newKey = (direction: Direction, accessCommand?: string): SmartKeyView =>
-    smartKeyView(sessionId, direction, accessCommand ?? uuid4().replace(/-/g, ''), settings.smartKeyTries, nowIso());
+  // Access key ids: a key holds only its id; its access command is derived from it outside the workflow
+  // (src/security/access-command.ts), so no barrier-opening secret is in the history. Decided by the input, which
+  // never changes: sessions started with an `entranceKeyId` (every start since) hold ids; older ones keep stored
+  // commands, the ones their drivers hold. No command differs between the two, so no patch marker is needed (a marker
+  // would cost every session two events: the marker and its TemporalChangeVersion upsert).
+  const keyIds = input.entranceKeyId !== undefined;
+  const newKey = (direction: Direction): SmartKeyView =>
+    smartKeyView(sessionId, direction, keyIds ? { keyId: uuid4() } : { accessCommand: uuid4().replace(/-/g, '') }, settings.smartKeyTries, nowIso());
 
   // The API answers a barrier start with this same view (workflows/session-initial-view.ts).
   const view: SessionView = initialSessionView(input, inputEntranceKey(input) ?? newKey('entrance'));

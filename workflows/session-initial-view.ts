@@ -6,9 +6,19 @@
  */
 import type { Direction, ParkingSessionInput, SessionView, SmartKeyView } from './messages';
 
-/** A session's smart keys have fixed ids: entrance `<sessionId>1`, exit `<sessionId>2`. */
-export function smartKeyView(sessionId: number, direction: Direction, accessCommand: string, remainingTries: number, startTime: string): SmartKeyView {
-  return { id: sessionId * 10 + (direction === 'entrance' ? 1 : 2), direction, accessCommand, remainingTries, startTime, endTime: null };
+/**
+ * A session's smart keys have fixed ids: entrance `<sessionId>1`, exit `<sessionId>2`. A key holds its `keyId` (its
+ * access command is derived outside the workflow, src/security/access-command.ts), or in sessions started before
+ * key ids, the command itself.
+ */
+export function smartKeyView(
+  sessionId: number,
+  direction: Direction,
+  secret: { keyId: string } | { accessCommand: string },
+  remainingTries: number,
+  startTime: string,
+): SmartKeyView {
+  return { id: sessionId * 10 + (direction === 'entrance' ? 1 : 2), direction, ...secret, remainingTries, startTime, endTime: null };
 }
 
 /**
@@ -16,8 +26,10 @@ export function smartKeyView(sessionId: number, direction: Direction, accessComm
  * so a gate takes it from the session's creation on. Null when the workflow makes the key itself (ANPR).
  */
 export function inputEntranceKey(input: ParkingSessionInput): SmartKeyView | null {
-  if (!input.entranceAccessCommand) return null;
-  return smartKeyView(input.sessionId, 'entrance', input.entranceAccessCommand, input.settings.smartKeyTries, input.createdAt);
+  // A command an older API made wins: the driver holds it.
+  const secret = input.entranceAccessCommand ? { accessCommand: input.entranceAccessCommand } : input.entranceKeyId ? { keyId: input.entranceKeyId } : null;
+  if (!secret) return null;
+  return smartKeyView(input.sessionId, 'entrance', secret, input.settings.smartKeyTries, input.createdAt);
 }
 
 export function initialSessionView(input: ParkingSessionInput, entranceKey: SmartKeyView): SessionView {
@@ -45,8 +57,9 @@ export function initialSessionView(input: ParkingSessionInput, entranceKey: Smar
   };
 }
 
-/** The whole first view when the input determines it (a barrier session's), else null (the workflow makes the key). */
+/** The whole first view when the input determines it (a barrier session's), else null (ANPR: Autopay's connect decides). */
 export function startedSessionView(input: ParkingSessionInput): SessionView | null {
+  if (input.kind !== 'barrier') return null;
   const entranceKey = inputEntranceKey(input);
   return entranceKey ? initialSessionView(input, entranceKey) : null;
 }

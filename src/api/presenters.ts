@@ -48,7 +48,12 @@ export function parkingSessionDetails(v: SessionView, payUrl: string | null) {
   };
 }
 
-export function seedSmartKey(key: SmartKeyView, parking: Pick<ParkingSnapshot, 'id' | 'name' | 'description' | 'active' | 'exclusivelyOnline' | 'accessPoints'>) {
+/** `accessCommand`: the key's command, derived by the caller (src/security/access-command.ts: the view holds a key id). */
+export function seedSmartKey(
+  key: SmartKeyView,
+  accessCommand: string,
+  parking: Pick<ParkingSnapshot, 'id' | 'name' | 'description' | 'active' | 'exclusivelyOnline' | 'accessPoints'>,
+) {
   return {
     id: key.id,
     secured_parking_id: parking.id,
@@ -56,7 +61,7 @@ export function seedSmartKey(key: SmartKeyView, parking: Pick<ParkingSnapshot, '
     description: parking.description || `${key.direction === 'entrance' ? 'Entrance' : 'Exit'} key for ${parking.name}`,
     is_active: parking.active,
     type: 'session_access' as const,
-    access_command: key.accessCommand,
+    access_command: accessCommand,
     is_online: parking.exclusivelyOnline,
     start_time: seedTime(key.startTime),
     end_time: seedTime(key.endTime),

@@ -1,11 +1,13 @@
 /**
  * Temporal holds ciphertext: every payload of a session's history is encrypted with the configured key, and the
- * codec server lets ops (and the Temporal UI, from its origin) read it back in clear.
+ * codec server lets ops (and the Temporal UI, from its origin) read it back in clear. Barrier-opening secrets are
+ * not in it even then: the workflow holds key ids, and the access commands are derived from them outside it.
  */
 import { temporal as protoValues, type temporal as proto } from '@temporalio/proto';
 import { ENCRYPTED_ENCODING } from '../../src/codec/aes-gcm-codec';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { DRIVER_TOKEN } from '../helpers/card-flow';
+import { decodeHistoryPayload } from '../helpers/data-converter';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
 
 type Payload = proto.api.common.v1.IPayload;
@@ -42,16 +44,26 @@ const wire = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-test("a session's history holds only ciphertext payloads, and the codec server opens them for ops", async () => {
+test("a session's history holds only ciphertext payloads, and the codec server opens them for ops: no access command even then", async () => {
   const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: DRIVER_TOKEN, body: { parking_session: { secured_parking_id: 189 } } });
   expect(start.status).toBe(201);
   const id: number = start.body.parking_session.id;
-  const accessCommand: string = start.body.smart_key.access_command;
+  const entranceCommand: string = start.body.smart_key.access_command;
+  const tried = await http('POST', `${s.api}/api/car_driver/parking_sessions/${id}/access_attempts`, { token: DRIVER_TOKEN, body: { direction: 'entrance', mac_address: '76:86:BB:DE:65:01' } });
+  expect(tried.body.access_command).toBe(entranceCommand);
   await gateEvent(s, id, 189, 'entered');
   await eventually(
     () => http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: DRIVER_TOKEN }),
     (r) => r.body.parking_session.state === 'active',
   );
+  const fin = await http('PUT', `${s.api}/api/car_driver/parking_sessions/${id}/finalize`, { token: DRIVER_TOKEN, body: { parking_session: { secured_parking_id: 189 } } });
+  expect(fin.status).toBe(201);
+  const exitCommand: string = fin.body.smart_key.access_command;
+  // Every access command the driver received (start, access attempt, finalize, details).
+  const details = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: DRIVER_TOKEN });
+  const commands = [...new Set([entranceCommand, exitCommand, details.body.smart_key.access_command])];
+  expect(commands).toHaveLength(2);
+  for (const c of commands) expect(c).toMatch(/^[0-9a-f]{32}$/);
 
   const history = await s.temporal.workflowService.getWorkflowExecutionHistory({ namespace: s.config.TEMPORAL_NAMESPACE, execution: { workflowId: sessionWorkflowId(id) } });
   const payloads = payloadsOf(history.history?.events ?? []);
@@ -59,14 +71,20 @@ test("a session's history holds only ciphertext payloads, and the codec server o
   for (const p of payloads) {
     expect(Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString()).toBe(ENCRYPTED_ENCODING);
     const raw = Buffer.from(p.data ?? new Uint8Array()).toString('latin1');
-    for (const clear of [accessCommand, 'demo-driver', '4791234567', 'json/plain']) expect(raw).not.toContain(clear);
+    for (const clear of [...commands, 'demo-driver', '4791234567', 'json/plain']) expect(raw).not.toContain(clear);
   }
+  // Decrypted and converted as a worker reads them: the keys are there, by id only.
+  const values = JSON.stringify(await Promise.all(payloads.map((p) => decodeHistoryPayload<unknown>(p))));
+  expect(values).toMatch(/"keyId":"[0-9a-f-]{36}"/);
+  for (const c of commands) expect(values).not.toContain(c);
+  expect(values).not.toMatch(/accessCommand/i);
 
   // Ops read it through the codec server, as the UI does.
   const decoded = await http('POST', `${s.api}/codec/decode`, { token: s.config.OPS_API_TOKEN, body: { payloads: payloads.map(wire) } });
   expect(decoded.status).toBe(200);
   const texts = decoded.body.payloads.map((p: { data: string }) => Buffer.from(p.data, 'base64').toString('utf8'));
-  expect(texts.join('\n')).toContain(accessCommand);
+  expect(texts.join('\n')).toContain('"keyId"');
+  for (const c of commands) expect(texts.join('\n')).not.toContain(c);
   expect(decoded.body.payloads.every((p: { metadata: { encoding: string } }) => Buffer.from(p.metadata.encoding, 'base64').toString() !== ENCRYPTED_ENCODING)).toBe(true);
 
   // encode → decode is the identity through HTTP too.

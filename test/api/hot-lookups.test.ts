@@ -12,6 +12,7 @@ import { createProjectionActivities } from '../../activities/projection';
 import { allocateSession } from '../../src/api/routes/car-driver';
 import { driverSessionRows } from '../../src/db/driver-sessions';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
+import { SANDBOX_DEFAULTS } from '../../src/config';
 import { driverForToken } from '../../src/api/auth';
 import { storedView } from '../../src/api/sessions';
 import { keyedStartId, priorStart } from '../../src/api/start-requests';
@@ -141,7 +142,7 @@ test('start: Idempotency-Key → earlier answer', async () => {
 });
 
 test('projection: versioned update of a session row', async () => {
-  const project = createProjectionActivities().projectSession;
+  const project = createProjectionActivities(SANDBOX_DEFAULTS.ACCESS_COMMAND_KEY).projectSession;
   let version = 10;
   measured.projection = await medianMs(
     (i) => {

@@ -10,6 +10,7 @@ import { recordLedgerEntry } from '../../activities/ledger';
 import { createProjectionActivities } from '../../activities/projection';
 import { driverForToken } from '../../src/api/auth';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
+import { SANDBOX_DEFAULTS } from '../../src/config';
 import { storedView } from '../../src/api/sessions';
 import { driverSessionRows } from '../../src/db/driver-sessions';
 import { ledgerRowsOfOrder } from '../../src/db/ledger-orders';
@@ -196,7 +197,7 @@ test('a projection that meets a row written in the old shape (after the migratio
   const legacy = { ...legacySession(SESSIONS + 1), entranceAccessCommand: 'late-legacy-entrance', view: null };
   await SessionModel.collection.insertOne(legacy);
   const view = { sessionId: SESSIONS + 1, driverId: legacy.driverId, parkingId: 187, kind: 'barrier', state: 'active', paymentStatus: 'none', plate: null, amount: null, version: 7, entranceKey: null, exitKey: null };
-  const project = createProjectionActivities().projectSession;
+  const project = createProjectionActivities(SANDBOX_DEFAULTS.ACCESS_COMMAND_KEY).projectSession;
   await project(view as unknown as Parameters<typeof project>[0]);
   expect(await SessionModel.collection.countDocuments({ sessionId: SESSIONS + 1 })).toBe(1);
   expect(await SessionModel.findById(sessionRowId(SESSIONS + 1)).lean()).toMatchObject({ state: 'active', version: 7 });

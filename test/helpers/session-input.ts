@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ParkingSessionInput } from '../../workflows/messages';
 
 /** A barrier session's workflow input at demo parking 187 (or 189), paid by card through NETOPIA. */
@@ -11,6 +12,8 @@ export function barrierInput(sessionId: number, parkingId = 187): ParkingSession
     driverId: 'demo-driver',
     kind: 'barrier',
     createdAt: new Date().toISOString(),
+    // As the API starts it: the entrance key by id (its access command is derived outside the workflow).
+    entranceKeyId: randomUUID(),
     parking: {
       id: parkingId,
       name: 'Secured P 1',

@@ -9,6 +9,7 @@ const production = (): Record<string, string> => ({
   PUBLIC_BASE_URL: 'https://parking.example.com',
   PAY_LINK_SECRET: 'p'.repeat(40),
   PLATE_HASH_KEY: 'h'.repeat(32),
+  ACCESS_COMMAND_KEY: 'a'.repeat(32),
   PAYLOAD_ENCRYPTION_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}`,
   NETOPIA_BASE_URL: 'https://secure.netopia.example',
   NETOPIA_API_KEY: 'live-netopia-key',
@@ -66,6 +67,11 @@ describe('APP_MODE', () => {
     expect(msg).not.toMatch(/VIPPS_WEBHOOK_SECRET/);
   });
 
+  it('production requires its own key for access commands: the demo one would let anyone derive barrier commands', () => {
+    expect(refusal({ ...production(), ACCESS_COMMAND_KEY: '' })).toMatch(/^\s+ACCESS_COMMAND_KEY: is required in production/m);
+    expect(refusal({ ...production(), ACCESS_COMMAND_KEY: SANDBOX_DEFAULTS.ACCESS_COMMAND_KEY })).toMatch(/^\s+ACCESS_COMMAND_KEY: is a published sandbox\/demo value/m);
+  });
+
   it('production refuses a demo value reused in another variable', () => {
     expect(refusal({ ...production(), VIPPS_WEBHOOK_SECRET: SANDBOX_DEFAULTS.OPS_API_TOKEN })).toMatch(/VIPPS_WEBHOOK_SECRET: is a published/);
   });
@@ -74,6 +80,7 @@ describe('APP_MODE', () => {
     const msg = refusal({ APP_MODE: 'production' });
     for (const name of [
       'PAY_LINK_SECRET',
+      'ACCESS_COMMAND_KEY',
       'VIPPS_WEBHOOK_SECRET',
       'NETOPIA_API_KEY',
       'NETOPIA_POS_SIGNATURE',

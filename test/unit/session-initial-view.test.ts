@@ -16,3 +16,10 @@ test('a barrier start with its entrance key is answered as entering, the key val
 test('without a key in the input (ANPR: the workflow makes it) there is no view to answer from', () => {
   expect(startedSessionView(base)).toBeNull();
 });
+
+test('a start with an entrance key id is answered with the id only: the access command is derived outside, never in the view', () => {
+  const view = startedSessionView({ ...base, entranceKeyId: 'b3c1f0e2-0000-4000-8000-000000000001' })!;
+  expect(view.entranceKey).toEqual({ id: 42001, direction: 'entrance', keyId: 'b3c1f0e2-0000-4000-8000-000000000001', remainingTries: 3, startTime: base.createdAt, endTime: null });
+  // ANPR sessions get a key id too, but their first view waits for Autopay's connect (the workflow answers).
+  expect(startedSessionView({ ...base, kind: 'anpr', entranceKeyId: 'b3c1f0e2-0000-4000-8000-000000000001' })).toBeNull();
+});

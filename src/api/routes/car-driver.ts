@@ -7,6 +7,7 @@ import { driverSessionRows, recordDriverSession } from '../../db/driver-sessions
 import { nextSessionId, SESSION_ID_BLOCK } from '../../db/session-ids';
 import { findParking, findParkingByAreaCode, toParkingSnapshot } from '../../db/parking-snapshot';
 import { isPlateIssuer, normalisePlate } from '../../domain/plate';
+import { accessCommandOf, deriveAccessCommand } from '../../security/access-command';
 import { isTerminal } from '../../domain/session';
 import { sessionWorkflowId } from '../../temporal/ids';
 import { sessionStartSearchAttributes } from '../../temporal/session-search-attributes';
@@ -44,17 +45,18 @@ const keyReused = (key: string, parkingId: number) =>
  * Integer ids as the seed API uses them, from this process's block (src/db/session-ids.ts), stored as the row's
  * `_id`. An id someone else already used (a row from before id blocks) fails the insert and the next one is taken.
  */
-export async function allocateSession(driverId: string, parkingId: number, kind: string, entranceAccessCommand: string | null): Promise<number> {
+export async function allocateSession(driverId: string, parkingId: number, kind: string, entranceCommandFor: ((sessionId: number) => string) | null): Promise<number> {
   for (let i = 0; i < SESSION_ID_BLOCK; i++) {
     const sessionId = await nextSessionId();
     try {
-      await SessionModel.create({ _id: sessionRowId(sessionId), sessionId, driverId, parkingId, kind, state: 'entering', version: 0, entranceAccessCommand });
+      await SessionModel.create({ _id: sessionRowId(sessionId), sessionId, driverId, parkingId, kind, state: 'entering', version: 0 });
     } catch (err) {
       if (isDuplicateKey(err)) continue;
       throw err;
     }
-    // Durable before the app (or a gate) can use the key: a gate finds the session by the command's `_id`.
-    if (entranceAccessCommand) await SessionKeyModel.create({ _id: entranceAccessCommand, sessionId });
+    // Durable before the app (or a gate) can use the key: a gate finds the session by the command's `_id` (the one
+    // place the command is stored; the row and the workflow hold only the key id).
+    if (entranceCommandFor) await SessionKeyModel.create({ _id: entranceCommandFor(sessionId), sessionId });
     await recordDriverSession(driverId, sessionId);
     return sessionId;
   }
@@ -89,8 +91,9 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const key = which === 'entrance' ? view.entranceKey : view.exitKey;
     if (!key || view.kind !== 'barrier') return null;
     const parking = await findParking(view.parkingId);
-    if (!parking) return null;
-    return seedSmartKey(key, toParkingSnapshot(parking));
+    const command = accessCommandOf(config.ACCESS_COMMAND_KEY, view.sessionId, key);
+    if (!parking || !command) return null;
+    return seedSmartKey(key, command, toParkingSnapshot(parking));
   }
 
   r.post(`${base}/parking_sessions`, requireDriver, async (req, res) => {
@@ -165,9 +168,11 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       return answer(prior.sessionId, true);
     }
 
-    // The entrance key is made here and stored with the id: durable before the app (or a gate) can use it.
-    const entranceAccessCommand = input.kind === 'barrier' ? randomUUID().replace(/-/g, '') : undefined;
-    const sessionId = await allocateSession(driverId, parkingId, input.kind, entranceAccessCommand ?? null);
+    // The entrance key is made here (by id: the workflow then holds ids only, docs/ARCHITECTURE.md) and a barrier's
+    // command stored with the id: durable before the app (or a gate) can use it.
+    const entranceKeyId = randomUUID();
+    const entranceCommandFor = input.kind === 'barrier' ? (id: number) => deriveAccessCommand(config.ACCESS_COMMAND_KEY, id, 'entrance', entranceKeyId) : null;
+    const sessionId = await allocateSession(driverId, parkingId, input.kind, entranceCommandFor);
     if (keyedId && !(await claimStart(keyedId, { sessionId, parkingId }))) {
       // The same key at the same moment: the other request starts the session, this one answers it.
       await abandonAllocation(sessionId);
@@ -180,7 +185,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) }],
+        args: [{ ...input, sessionId, entranceKeyId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }, config.PLATE_HASH_KEY),
       });
@@ -190,12 +195,12 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       throw err;
     }
     await recordOpenStart(openId, { sessionId, parkingId });
-    const started = startedSessionView({ ...input, sessionId, ...(entranceAccessCommand ? { entranceAccessCommand } : {}) });
+    const started = startedSessionView({ ...input, sessionId, entranceKeyId });
     if (!started) return answer(sessionId, false);
     // A barrier session's first view is a function of its input: answered without waiting for the workflow's
     // first task, and stored now so the driver's list shows it at once (the workflow's projection replaces it).
     await storeStartedView(started);
-    res.status(201).json({ parking_session: parkingSessionDetails(started, link(started)), smart_key: seedSmartKey(started.entranceKey, input.parking) });
+    res.status(201).json({ parking_session: parkingSessionDetails(started, link(started)), smart_key: seedSmartKey(started.entranceKey, deriveAccessCommand(config.ACCESS_COMMAND_KEY, sessionId, 'entrance', entranceKeyId), input.parking) });
   });
 
   /** The driver's latest start at this parking, while its session is still `entering` (else a new start is due). */
@@ -265,7 +270,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     res.status(201).json({
       direction: parsed.data.direction,
       remaining_tries: result.key.remainingTries,
-      access_command: result.key.accessCommand,
+      access_command: accessCommandOf(config.ACCESS_COMMAND_KEY, result.view.sessionId, result.key),
       parking_session: seedParkingSession(result.view),
     });
   });

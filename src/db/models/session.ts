@@ -24,10 +24,11 @@ const sessionSchema = new Schema(
     currency: { type: String, default: null },
     version: { type: Number, default: 0 },
     /**
-     * The entrance key's access command, written by the API with the row itself, so a gate finds the session the
-     * moment the app holds its smart key (the view arrives later, from the workflow's projection).
+     * Rows written before key ids: the entrance key's access command, read only by the migration
+     * (src/db/migrate.ts). New rows hold no command: it is derived from the view's key id, and stored only as the
+     * SessionKey row a gate finds the session by.
      */
-    entranceAccessCommand: { type: String, default: null },
+    entranceAccessCommand: { type: String },
     /** The Vipps agreement billing this session (written when its usage is handed to daily billing). */
     vippsAgreementId: { type: String, default: null },
     /** The full SessionView as last published. */
