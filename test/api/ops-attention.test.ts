@@ -100,4 +100,7 @@ test('a session active past its maximum is listed as stale_session with resolve 
   const cancelled = await ops('POST', `/api/ops/sessions/${id}/cancel`, { reason: 'car towed away' });
   expect(cancelled.status).toBeLessThan(300);
   expect((await handle.result()).state).toBe('cancelled');
+  // Who cancelled, when and why: in the ledger too, as a zero-amount ops_action row.
+  const rows = await LedgerModel.find({ sessionId: String(id), kind: 'ops_action' }).lean();
+  expect(rows.map((r) => [r.gross, r.note])).toEqual([['0.00', expect.stringMatching(/^cancel by \S+ \(stale_session\): car towed away$/)]]);
 });

@@ -1,4 +1,4 @@
-import { OperatorModel } from '../../src/db/models';
+import { LedgerModel, OperatorModel } from '../../src/db/models';
 import { hashPassword } from '../../src/security/password';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
 
@@ -102,4 +102,7 @@ test('camera cancel ends the session without charge; ops manual stop leads to th
   const ended = await eventually(() => session(b.id), (r) => r.body.parking_session.state === 'exiting');
   expect(ended.body.parking_session.amount).toBe('210.00');
   expect((await http('POST', `${s.api}/api/ops/sessions/${b.id}/manual-stop`, { token: s.config.OPS_API_TOKEN, body: {} })).status).toBe(422);
+  // The stop that was carried out is in the ledger with who did it; the refused second one is not.
+  const opsRows = await LedgerModel.find({ sessionId: String(b.id), kind: 'ops_action' }).lean();
+  expect(opsRows.map((r) => r.note)).toEqual([expect.stringMatching(/^manual_stop by \S+: end time \d{4}-/)]);
 });

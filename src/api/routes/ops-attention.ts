@@ -1,11 +1,11 @@
 import { Router, type Request } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { recordLedgerEntry } from '../../../activities/ledger';
 import { SessionModel, sessionRowId } from '../../db/models';
 import { availableOpsActions, type OpsActionName } from '../../domain/ops-actions';
 import { opsActionSignal, type OpsAction, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
+import { recordOpsAction } from '../ops-action-ledger';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, zodDetails } from '../errors';
@@ -107,19 +107,7 @@ export function opsAttentionRoutes(deps: ApiDeps): Router {
         const lastOpsAction = { action, by, note, at: at.toISOString(), attentionCode: view.attentionCode ?? null };
         await SessionModel.updateOne({ _id: sessionRowId(id) }, { $set: { 'view.attentionCode': null, 'view.attention': null, 'view.lastOpsAction': lastOpsAction } });
       }
-      await recordLedgerEntry({
-        idempotencyKey: `ops-${action}-${id}-${at.getTime()}`,
-        kind: 'ops_action',
-        source: view.kind === 'anpr' ? 'autopay' : 'barrier',
-        provider: 'none',
-        sessionId: String(id),
-        gross: '0.00',
-        net: '0.00',
-        vat: '0.00',
-        currency: view.amount?.currency ?? 'XXX',
-        occurredAt: at.toISOString(),
-        note: `${action} by ${by} (${view.attentionCode}): ${note}`,
-      });
+      await recordOpsAction(view, { name: action, by, at, note });
       return { session_id: id, action, by, at: at.toISOString(), attention_was: view.attentionCode };
     });
   };

@@ -4,6 +4,7 @@ import { normalisePlate } from '../../domain/plate';
 import { AccessTokenModel, AgreementModel, OpsAuditModel, SessionModel, sessionRowId } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
+import { recordOpsAction } from '../ops-action-ledger';
 import { requireJsonBody } from '../json-body';
 import { requireOps } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -119,9 +120,12 @@ export function opsRoutes(deps: ApiDeps): Router {
     // The workflow writes "cancelled by ops: <reason>": the reason is the person's words and name, never "cancelled by ops" again.
     const reason = given ? `${given} (${req.opsUser})` : `requested by ${req.opsUser}`;
     // Refused inside the audited action: a refused attempt is on the audit trail too.
-    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, () => {
+    const session = await audited(req, 'session_cancel', `session:${id}`, { reason: given }, async () => {
       refuseIfTerminal(view, 'cancel');
-      return sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] });
+      const at = new Date();
+      const cancelled = await sessionHandle(temporal, id).executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason }] });
+      await recordOpsAction(view, { name: 'cancel', by: req.opsUser ?? 'unknown', at, note: given ?? 'no reason given' });
+      return cancelled;
     });
     res.json({ session });
   });
@@ -132,9 +136,11 @@ export function opsRoutes(deps: ApiDeps): Router {
     if (typeof endTime !== 'string' && !endTime.success) throw badRequest('end_time must be an ISO 8601 date-time');
     const view = await loadSession(temporal, id);
     const at = typeof endTime === 'string' ? endTime : new Date(endTime.data).toISOString();
-    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, () => {
+    const session = await audited(req, 'session_manual_stop', `session:${id}`, { endTime: at }, async () => {
       refuseIfTerminal(view, 'stop');
-      return sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] });
+      const stopped = await sessionHandle(temporal, id).executeUpdate(requestManualStopUpdate, { args: [{ endTime: at }] });
+      await recordOpsAction(view, { name: 'manual_stop', by: req.opsUser ?? 'unknown', at: new Date(), note: `end time ${at}` });
+      return stopped;
     });
     res.status(202).json({ status: 'manual_stop_requested', session });
   });
