@@ -32,6 +32,17 @@ export async function loadSession(temporal: Client, sessionId: number, driverId?
   return view;
 }
 
+/**
+ * The driver's own session, or 404, from the row written when its id was allocated (by `_id`, no query): a request
+ * that goes on to an update (the first gate try right after the start answer) does not first wait, in a query, for
+ * the workflow's first task. A session without a row (allocated elsewhere) is checked through its workflow.
+ */
+export async function assertDriverSession(temporal: Client, sessionId: number, driverId: string): Promise<void> {
+  const row = await SessionModel.findById(sessionRowId(sessionId), { driverId: 1 }).lean<{ driverId?: string }>();
+  if (!row) return void (await loadSession(temporal, sessionId, driverId));
+  if (row.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
+}
+
 /** The view the read model holds, by `_id` (constant time), or null. */
 export async function storedView(sessionId: number): Promise<SessionView | null> {
   const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean();

@@ -32,11 +32,14 @@ test('a tiny bench:load run reports throughput, step latencies, history counts, 
   // Servers of its own: the jest dev server's workflow ids belong to the other test files.
   delete env.TEMPORAL_ADDRESS;
   delete env.MONGODB_URI;
-  const { stdout } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'load.ts')], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 400_000 });
+  const { stdout, stderr } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'load.ts')], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 400_000 });
   expect(stdout).toContain('sessions/s');
   const report = JSON.parse(readFileSync(file, 'utf8'));
 
   expect(report.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 2]);
+  // A failed session names its cause in the bench's log: shown here, so a red run says why.
+  const failures = `${stdout}\n${stderr}`.split('\n').filter((line) => line.includes('session failed'));
+  expect(failures).toEqual([]);
   for (const level of report.levels) {
     expect(level.failed).toBe(0);
     for (const key of ['sessions', 'sessionsPerSec', 'noopPerSec', 'ratio']) expect(isNumber(level[key])).toBe(true);

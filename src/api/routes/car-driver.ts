@@ -27,7 +27,7 @@ import { requireJsonBody } from '../json-body';
 import { payUrl } from '../pay-link';
 import { parkingSessionDetails, publicPaymentStatus, seedParkingSession, seedSmartKey } from '../presenters';
 import { buildReceipt, receiptParking, receiptRefusal } from '../receipt';
-import { ABANDONED, loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { ABANDONED, assertDriverSession, loadSession, parseSessionId, sessionHandle } from '../sessions';
 import { refuseIfTerminal } from '../terminal';
 import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
@@ -263,7 +263,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     const id = parseSessionId(String(req.params.id));
     const parsed = AccessAttemptBody.safeParse(req.body);
     if (!parsed.success) throw badRequest('invalid access attempt', zodDetails(parsed.error));
-    await loadSession(temporal, id, driverOf(req));
+    await assertDriverSession(temporal, id, driverOf(req));
     const result = await sessionHandle(temporal, id).executeUpdate(accessAttemptUpdate, {
       args: [{ direction: parsed.data.direction, macAddress: parsed.data.mac_address }],
     });
