@@ -95,7 +95,7 @@ test('SIGKILL of the worker at every step of a Netopia card payment: paid once, 
 
     // The check is not vacuous: a second capture row for the charge, as a non-idempotent retry would write, fails it.
     const { _id, createdAt: _created, updatedAt: _updated, ...row } = captures[0];
-    await LedgerModel.create({ ...row, idempotencyKey: `${row.idempotencyKey}-retried` });
+    await LedgerModel.create({ ...row, _id: `${row.idempotencyKey}-retried`, idempotencyKey: `${row.idempotencyKey}-retried` });
     await expect(assertExactlyOnce({ sandboxUrl: s.urls.sandbox, sessionId: id })).rejects.toThrow(`but the ledger has 2 capture rows for it`);
     await LedgerModel.deleteOne({ idempotencyKey: `${row.idempotencyKey}-retried` });
   }));
