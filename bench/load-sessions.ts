@@ -3,6 +3,7 @@
  * it (test/e2e/card-payments.test.ts, tools/history-scenarios.ts), each step timed; and its no-op twin driven
  * through the Temporal client.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { demoGateKey } from '../src/db/demo-data';
@@ -58,7 +59,13 @@ export async function cardPaidSession(config: Config): Promise<{ id: number; tim
     });
   };
   const start = await timed('start', async () =>
-    expectStatus(await http('POST', `${api}/api/car_driver/parking_sessions`, { token, body: { parking_session: { secured_parking_id: PARKING } } }), [201], 'start'),
+    // One key per start, as the app sends one per start intent: lanes share the demo driver and parking, and a
+    // keyless start while that driver's last session there is still `entering` answers that session.
+    expectStatus(
+      await http('POST', `${api}/api/car_driver/parking_sessions`, { token, headers: { 'idempotency-key': randomUUID() }, body: { parking_session: { secured_parking_id: PARKING } } }),
+      [201],
+      'start',
+    ),
   );
   const id = Number(start.body.parking_session.id);
   const access = (direction: 'entrance' | 'exit') => async () =>
