@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import { isDbUnavailable } from '../db/connection';
 import { netopiaIpnReply } from '../providers/netopia/inbound';
@@ -81,6 +81,12 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof ZodError) return body(400, 'validation_error', 'request body is invalid', zodDetails(err));
   if (err instanceof WorkflowNotFoundError) return body(404, 'not_found', 'parking session not found');
   if (err instanceof WorkflowUpdateFailedError) return body(422, 'unprocessable', updateRejection(err));
+  if (err instanceof QueryNotRegisteredError) {
+    // The client names every query the worker failed "not registered"; ours are all registered, so the
+    // workflow's task is failing (ops see it in the UI). Nothing was changed: the caller may come back.
+    log.error({ method: req.method, route: routeOf(req), err }, 'workflow could not answer a query');
+    return body(503, 'workflow_unavailable', 'the workflow cannot answer right now, retry later');
+  }
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed') return body(400, 'invalid_json', 'request body is not valid JSON');
   if (e?.type === 'entity.too.large') return body(413, 'payload_too_large', 'request body is too large');

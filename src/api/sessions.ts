@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SessionModel, sessionRowId } from '../db/models';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
@@ -62,7 +62,9 @@ async function queryWithRetry(temporal: Client, sessionId: number, justStarted: 
     } catch (err) {
       // Only a workflow that has not run its first task yet is worth asking again; an outage is answered at once.
       const busyWorker = justStarted && attempt < 5 && isTemporalUnavailable(err) && /query/i.test((err as Error).message);
-      if (!busyWorker && (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || attempt >= 20)) throw err;
+      // A query the worker failed (its workflow task fails) is not worth 2 s of asking: the API answers 503.
+      const failing = err instanceof QueryNotRegisteredError && attempt >= 2;
+      if (!busyWorker && (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || failing || attempt >= 20)) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { PAYMENT_STATUSES } from '../../src/domain/session';
 import { sessionWorkflowId } from '../../src/temporal/ids';
+import type { ParkingSessionInput } from '../../workflows/messages';
+import { parkingSession } from '../../workflows/parking-session';
 import { SA_PAYMENT_STATUS } from '../../workflows/search-attributes';
 import { DRIVER_TOKEN, finalizedSession, payWithCard, sessionOf } from '../helpers/card-flow';
 import { eventually, gateEvent, http, startStack, type Stack } from '../helpers/stack';
@@ -110,4 +112,20 @@ test('a body that is not JSON is refused as such (415), not as a missing field',
   const body = (await res.json()) as { error: { code: string; message: string } };
   expect(body.error.code).toBe('unsupported_media_type');
   expect(body.error.message).toContain('text/plain');
+});
+
+test('a session whose workflow task keeps failing answers 503 with Retry-After, never a 500', async () => {
+  // A session workflow whose code throws in every task (here: a start input without its parking), as a session's
+  // does when its code cannot replay its history: no task completes, so its queries run out of time.
+  const id = 880_000_000 + Math.floor(Math.random() * 1_000_000);
+  const broken = { sessionId: id } as unknown as ParkingSessionInput;
+  const handle = await s.temporal.workflow.start(parkingSession, { workflowId: sessionWorkflowId(id), taskQueue: s.config.TEMPORAL_TASK_QUEUE, args: [broken] });
+  try {
+    const res = await driver('GET', `/parking_sessions/${id}`);
+    expect(res.status).toBe(503);
+    expect(['unavailable', 'workflow_unavailable']).toContain(res.body.error.code);
+    expect(res.headers.get('retry-after')).toBe('5');
+  } finally {
+    await handle.terminate('test over');
+  }
 });
