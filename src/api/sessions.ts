@@ -43,6 +43,19 @@ export async function assertDriverSession(temporal: Client, sessionId: number, d
   if (row.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
 }
 
+/**
+ * The driver's view of a session for reading: the read model by `_id` (constant time, no work for the worker),
+ * else the workflow. The read model is written in the workflow task that changes the session, before an update's
+ * answer, so it is as fresh as a query for anything the caller has been answered; a polling app costs a lookup,
+ * not a query task. Decisions never read it: updates are judged by the workflow.
+ */
+export async function readSession(temporal: Client, sessionId: number, driverId?: string): Promise<SessionView> {
+  const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean<{ view?: SessionView | null }>();
+  if (!row?.view) return loadSession(temporal, sessionId, driverId);
+  if (driverId !== undefined && row.view.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
+  return row.view;
+}
+
 /** The view the read model holds, by `_id` (constant time), or null. */
 export async function storedView(sessionId: number): Promise<SessionView | null> {
   const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean();

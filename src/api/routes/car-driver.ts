@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { isDuplicateKey } from '../../db/connection';
 import { SessionKeyModel, SessionModel, sessionRowId } from '../../db/models';
 import { driverSessionRows, recordDriverSession } from '../../db/driver-sessions';
@@ -27,7 +27,7 @@ import { requireJsonBody } from '../json-body';
 import { payUrl } from '../pay-link';
 import { parkingSessionDetails, publicPaymentStatus, seedParkingSession, seedSmartKey } from '../presenters';
 import { buildReceipt, receiptParking, receiptRefusal } from '../receipt';
-import { ABANDONED, assertDriverSession, loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { ABANDONED, assertDriverSession, loadSession, parseSessionId, readSession, sessionHandle } from '../sessions';
 import { refuseIfTerminal } from '../terminal';
 import { claimStart, idempotencyKeyOf, keyedStartId, openStartId, priorStart, recordOpenStart, releaseStart } from '../start-requests';
 import { AccessAttemptBody, FinalizeBody, StartAnprSession, StartBarrierSession } from './car-driver.schemas';
@@ -234,7 +234,7 @@ export function carDriverRoutes(deps: ApiDeps): Router {
 
   r.get(`${base}/parking_sessions/:id`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    const view = await withBillingOutcome(await loadSession(temporal, id, driverOf(req)));
+    const view = await withBillingOutcome(await readSession(temporal, id, driverOf(req)));
     const key = view.exitKey ? 'exit' : 'entrance';
     res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
   });
@@ -282,10 +282,16 @@ export function carDriverRoutes(deps: ApiDeps): Router {
     if (body.parking_session.secured_parking_id === undefined) throw badRequest('parking_session.secured_parking_id is required');
     const parsed = FinalizeBody.safeParse(body);
     if (!parsed.success) throw badRequest('invalid parking_session', zodDetails(parsed.error));
-    refuseIfTerminal(await loadSession(temporal, id, driverOf(req)), 'finalize');
+    refuseIfTerminal(await readSession(temporal, id, driverOf(req)), 'finalize');
     const parkingId = parsed.data.parking_session.secured_parking_id;
     if (!(await findParking(parkingId))) throw notFound(`secured parking ${parkingId} not found`);
-    const view = await sessionHandle(temporal, id).executeUpdate(finalizeUpdate, { args: [{ securedParkingId: parkingId }] });
+    const view = await sessionHandle(temporal, id)
+      .executeUpdate(finalizeUpdate, { args: [{ securedParkingId: parkingId }] })
+      .catch(async (err: unknown) => {
+        // The read model may lag a session that has just ended: name its state, as the check above does.
+        if (err instanceof WorkflowUpdateFailedError) refuseIfTerminal(await loadSession(temporal, id), 'finalize');
+        throw err;
+      });
     const owed = view.paymentStatus !== 'paid' && view.paymentStatus !== 'billed';
     res.status(201).json({
       // Nothing to pay (inside the grace period): the exit key works at once and there is no pay page.

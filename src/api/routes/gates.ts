@@ -7,7 +7,7 @@ import { requireGate } from '../auth';
 import { IntegerId } from '../schemas/ids';
 import type { ApiDeps } from '../deps';
 import { ApiError, badRequest, notFound, zodDetails } from '../errors';
-import { loadSession, sessionHandle } from '../sessions';
+import { readSession, sessionHandle } from '../sessions';
 
 const mac = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, 'must be a MAC address like 76:86:BB:DE:63:AD');
 export const GateEventBody = z
@@ -49,7 +49,8 @@ export function gateRoutes(deps: ApiDeps): Router {
     if (direction !== gate.direction) throw forbidden(`gate ${gate.macAddress} is an ${gate.direction} gate and cannot report "${body.event}"`);
     const id = body.parking_session_id ?? (await sessionByAccessCommand(body.access_command!));
     if (id === null) throw notFound('no parking session has this access command');
-    const view = await loadSession(deps.temporal, id);
+    // The parking never changes: the read model answers it, by `_id`, without a query task for the worker.
+    const view = await readSession(deps.temporal, id);
     // Another parking's session looks the same as an unknown one: a gate learns nothing about other parkings.
     if (view.parkingId !== gate.parkingId) throw notFound(`parking session ${id} not found at parking ${gate.parkingId}`);
     const parking = await findParking(view.parkingId);

@@ -9,7 +9,7 @@ import { buttonLink, escapeHtml, formatMoney, page } from '../pages';
 import { appUrl, buildReceipt, receiptParking, receiptRefusal, receiptTableHtml } from '../receipt';
 import { payUrl, resultUrl, verifyLink, type LinkPurpose } from '../pay-link';
 import { rateLimit } from '../rate-limit';
-import { loadSession, parseSessionId, sessionHandle } from '../sessions';
+import { loadSession, parseSessionId, readSession, sessionHandle } from '../sessions';
 
 /**
  * The pay_url the app opens in a WebView: starts (or resumes) the card payment attempt and sends the browser
@@ -24,18 +24,23 @@ export function paymentRoutes(deps: ApiDeps): Router {
   const payLimit = rateLimit({ name: 'the pay page', max: config.RATE_LIMIT_PAY_PER_MINUTE });
   const resultLimit = rateLimit({ name: 'the result page', max: config.RATE_LIMIT_RESULT_PER_MINUTE });
 
-  /** The session, once the caller has proven they may see it; a link may not name an attempt the session has not reached. */
+  /**
+   * The session, once the caller has proven they may see it; a link may not name an attempt the session has not
+   * reached. The pay page reads the read model (the update that follows is judged by the workflow); the result
+   * page asks the workflow, whose query sees a payment result signalled just before the browser came back.
+   */
   async function authorisedSession(req: Request, purpose: LinkPurpose, id: number): Promise<SessionView> {
+    const read = purpose === 'pay' ? readSession : loadSession;
     if (req.query.sig === undefined) {
       const token = bearerToken(req);
       if (!token) throw unauthorized('missing pay link signature (a, exp, sig) or Bearer access token');
       const found = await driverForToken(token);
       if ('refused' in found) throw unauthorized(found.refused);
-      return loadSession(temporal, id, found.driverId); // another driver's session: 404
+      return read(temporal, id, found.driverId); // another driver's session: 404
     }
     const check = verifyLink(config.PAY_LINK_SECRET, purpose, id, req.query);
     if (!check.ok) throw new ApiError(check.status, check.code, check.message);
-    const view = await loadSession(temporal, id);
+    const view = await read(temporal, id);
     if (check.attempt > view.attempts.length) throw new ApiError(403, 'invalid_signature', 'invalid pay link signature');
     return view;
   }
