@@ -44,10 +44,10 @@ export async function assertDriverSession(temporal: Client, sessionId: number, d
 }
 
 /**
- * The driver's view of a session for reading: the read model by `_id` (constant time, no work for the worker),
- * else the workflow. The read model is written in the workflow task that changes the session, before an update's
- * answer, so it is as fresh as a query for anything the caller has been answered; a polling app costs a lookup,
- * not a query task. Decisions never read it: updates are judged by the workflow.
+ * A session for a check that an update or signal follows (pay page, finalize's terminal check, a gate's parking):
+ * the read model by `_id` (constant time, no work for the worker), else the workflow. The row may lag the workflow,
+ * or briefly lead it after a worker died mid-task, so it never decides: the workflow judges what follows. What a
+ * driver acts on is read with loadSession (docs/ARCHITECTURE.md).
  */
 export async function readSession(temporal: Client, sessionId: number, driverId?: string): Promise<SessionView> {
   const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean<{ view?: SessionView | null }>();

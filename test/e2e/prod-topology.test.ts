@@ -61,6 +61,9 @@ beforeAll(async () => {
       MONGODB_URI: `${topology.mongoBase}/${DB_NAME}`,
       PORT: String(apiPort),
       SANDBOX_PORT: String(sandboxPort),
+      // Its own sandbox state: a fresh database allocates session 100 again, and the repo's .data/sandbox may hold
+      // an earlier run's paid order 100-1 (the card page then says "Already paid").
+      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
       TEMPORAL_TASK_QUEUE: 'prod-topology-test',
     };
     config = loadConfig(env);

@@ -118,6 +118,8 @@ beforeAll(async () => {
     PUBLIC_BASE_URL: proxyUrl, // pay links, provider return and IPN URLs go through the balancer too
     SANDBOX_PORT: String(sandboxPort),
     SANDBOX_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
+    // Its own sandbox state: the repo's .data/sandbox holds orders of earlier runs under the same order ids.
+    SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
     TEMPORAL_ADDRESS: address,
     MONGODB_URI: mongoUri,
     TEMPORAL_TASK_QUEUE: `scale-${process.pid}-${Date.now()}`,

@@ -234,7 +234,10 @@ export function carDriverRoutes(deps: ApiDeps): Router {
 
   r.get(`${base}/parking_sessions/:id`, requireDriver, async (req, res) => {
     const id = parseSessionId(String(req.params.id));
-    const view = await withBillingOutcome(await readSession(temporal, id, driverOf(req)));
+    // A query, not the read model: a worker that dies after a task's projection but before the task completes
+    // leaves the row ahead of the workflow until another worker redoes the task, and an app that acted on that
+    // row (finalize once `active`, the exit try once `paid`) would be refused meanwhile.
+    const view = await withBillingOutcome(await loadSession(temporal, id, driverOf(req)));
     const key = view.exitKey ? 'exit' : 'entrance';
     res.json({ parking_session: parkingSessionDetails(view, link(view)), smart_key: await smartKeyFor(view, key) });
   });
