@@ -67,7 +67,8 @@ export async function measureOpenSessions(worker: BenchWorker, temporal: Client,
     });
     // Each session has run its first task once its first projection is in the read model.
     const settleBy = Date.now() + Math.max(30_000, budgetMs / 4);
-    const projectedCount = () => SessionModel.countDocuments({ sessionId: { $gte: OPEN_ID_BASE } });
+    // Bounded above: the lookups' seeded rows (bench/load-lookups.ts) have ids above these.
+    const projectedCount = () => SessionModel.countDocuments({ sessionId: { $gte: OPEN_ID_BASE, $lt: OPEN_ID_BASE + opened } });
     let projected = await projectedCount();
     while (projected < opened && Date.now() < settleBy) {
       await new Promise((r) => setTimeout(r, 500));
