@@ -24,6 +24,8 @@ export interface RssPoint {
   opened: number;
   /** Sessions whose first projection is in the read model: their first workflow task ran. */
   projected: number;
+  /** First projections the worker reported as not written (the read model did not answer within its bound) so far. */
+  projectionsDeferred: number;
   /** VmRSS of the worker process before the first session and with `opened` sessions open. */
   rssBeforeMiB: number;
   rssAfterMiB: number;
@@ -79,6 +81,9 @@ export async function measureOpenSessions(worker: BenchWorker, temporal: Client,
       target,
       opened,
       projected,
+      projectionsDeferred: Object.entries(worker.logCounts)
+        .filter(([msg]) => msg.startsWith('session projection failed'))
+        .reduce((n, [, count]) => n + count, 0),
       rssBeforeMiB: before,
       rssAfterMiB: after,
       kibPerSession: opened ? ((after - before) * 1024) / opened : NaN,

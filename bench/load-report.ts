@@ -44,9 +44,15 @@ export function printReport(r: LoadReport): void {
   const w = r.openSessionsWorker;
   console.log(`open sessions on a worker process of their own: ${w.maxCachedWorkflows} cached workflows at most, ${w.maxConcurrentWorkflowTasks} concurrent workflow tasks\n`);
   table(
-    ['open sessions', 'opened', 'projected', 'worker RSS before MiB', 'worker RSS after MiB', 'KiB/session', 'worker CPU ms/session', 'seconds'],
-    r.openSessions.map((p) => [p.target, p.opened, p.projected, p.rssBeforeMiB, p.rssAfterMiB, p.kibPerSession, p.workerCpuMsPerSession, p.seconds]),
+    ['open sessions', 'opened', 'projected', 'deferred', 'worker RSS before MiB', 'worker RSS after MiB', 'KiB/session', 'worker CPU ms/session', 'seconds'],
+    r.openSessions.map((p) => [p.target, p.opened, p.projected, p.projectionsDeferred, p.rssBeforeMiB, p.rssAfterMiB, p.kibPerSession, p.workerCpuMsPerSession, p.seconds]),
   );
+  const said = Object.entries(w.logCounts).sort((a, b) => b[1] - a[1]);
+  if (said.length > 0) {
+    console.log('the open sessions\' worker said (warnings and errors, by message):');
+    for (const [msg, count] of said.slice(0, 8)) console.log(`  ${String(count).padStart(6)}  ${msg.slice(0, 140)}`);
+    console.log('');
+  }
   table(
     ['session rows', 'seeded', 'by id p50/p99 ms', 'by access command p50/p99 ms', 'samples'],
     r.lookups.map((l) => [l.rows, l.seeded, `${l.byId.p50Ms}/${l.byId.p99Ms}`, `${l.byAccessCommand.p50Ms}/${l.byAccessCommand.p99Ms}`, `${l.byId.samples}/${l.byAccessCommand.samples}`]),

@@ -16,7 +16,22 @@ export interface BenchWorker {
   pid: number;
   taskQueue: string;
   sizing: WorkerSizing;
+  /** How often each warning or error message came from the worker so far (its log lines, by `msg`). */
+  logCounts: Record<string, number>;
   stop(): Promise<void>;
+}
+
+/** Said once per session under load (a slow read model): counted, not echoed 10,000 times. */
+const COUNTED_ONLY = /session projection failed|Task not found when completing|Workflow task duration exceeded/;
+
+function messageOf(line: string): string {
+  try {
+    const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+    // Core's messages carry a run id up front ("[TMPRL1104] <run>:4:1 ..."): counted by what follows it.
+    return typeof msg === 'string' ? msg.replace(/^\[(\w+)\] \S+ /, '[$1] ') : line;
+  } catch {
+    return line;
+  }
 }
 
 const READY_TIMEOUT_MS = 180_000;
@@ -78,11 +93,22 @@ export async function startBenchWorker(
   const env = workerEnv(config, opts.taskQueue, healthPort, opts.cachedWorkflows);
   const sizing = workerSizing(loadConfig(env));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) opts.log(`worker: ${line}`);
+  const logCounts: Record<string, number> = {};
+  // A line may be split across chunks: each stream keeps its unfinished one.
+  const reader = () => {
+    let pending = '';
+    return (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim())) {
+        const msg = messageOf(line);
+        logCounts[msg] = (logCounts[msg] ?? 0) + 1;
+        if (!COUNTED_ONLY.test(msg)) opts.log(`worker: ${line}`);
+      }
+    };
   };
-  child.stdout.on('data', forward);
-  child.stderr.on('data', forward);
+  child.stdout.on('data', reader());
+  child.stderr.on('data', reader());
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -101,7 +127,7 @@ export async function startBenchWorker(
       if (Date.now() > deadline) throw new Error(`the bench worker was not healthy within ${READY_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    return { pid: child.pid, taskQueue: opts.taskQueue, sizing, stop };
+    return { pid: child.pid, taskQueue: opts.taskQueue, sizing, logCounts, stop };
   } catch (err) {
     await stop();
     throw err;

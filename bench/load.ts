@@ -50,6 +50,8 @@ export interface OpenSessionsWorker {
   taskQueue: string;
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTasks: number;
+  /** The worker's warnings and errors during the phase, by message. */
+  logCounts: Record<string, number>;
 }
 
 export interface LoadReport {
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
       levels,
       perSession,
       cpus: os.cpus().length,
-      openSessionsWorker: { taskQueue: worker.taskQueue, maxCachedWorkflows: worker.sizing.maxCachedWorkflows, maxConcurrentWorkflowTasks: worker.sizing.maxConcurrentWorkflowTaskExecutions },
+      openSessionsWorker: { taskQueue: worker.taskQueue, maxCachedWorkflows: worker.sizing.maxCachedWorkflows, maxConcurrentWorkflowTasks: worker.sizing.maxConcurrentWorkflowTaskExecutions, logCounts: worker.logCounts },
       openSessions: open.points.map((p) => ({
         ...p,
         rssBeforeMiB: round(p.rssBeforeMiB, 1),

@@ -72,7 +72,7 @@ test('a tiny bench:load run reports throughput, step latencies, CPU per process,
   // A cache smaller than the sessions: the first ones are evicted, and the worker is sized from the bench's knob.
   expect([report.openSessionsWorker.maxCachedWorkflows, report.openSessionsWorker.maxConcurrentWorkflowTasks]).toEqual([4, 4]);
   for (const p of report.openSessions) {
-    expect([isNumber(p.kibPerSession), p.rssBeforeMiB > 0, p.rssAfterMiB > 0, isNumber(p.workerCpuMsPerSession)]).toEqual([true, true, true, true]);
+    expect([isNumber(p.kibPerSession), p.rssBeforeMiB > 0, p.rssAfterMiB > 0, isNumber(p.workerCpuMsPerSession), isNumber(p.projectionsDeferred)]).toEqual([true, true, true, true, true]);
   }
   expect(report.lookups.map((l: { rows: number }) => l.rows)).toEqual([50, 100]);
   for (const l of report.lookups) expect([isNumber(l.byId.p50Ms), isNumber(l.byAccessCommand.p99Ms)]).toEqual([true, true]);
