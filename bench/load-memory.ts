@@ -14,7 +14,7 @@ import type { ParkingSessionInput } from '../workflows/messages';
 import { parkingSession } from '../workflows/parking-session';
 import type { BenchWorker } from './load-worker';
 import { pool } from './load-stats';
-import { cpuMsOf, rssMiBOf } from './proc-stats';
+import { cpuMsOf, cpuSince, rssMiBOf, sampleCpu, type Processes } from './proc-stats';
 
 /** Far above any id the API allocates in a bench run. */
 export const OPEN_ID_BASE = 700_000_000;
@@ -32,10 +32,13 @@ export interface RssPoint {
   kibPerSession: number;
   /** The worker's CPU (utime + stime) since the previous point, per session opened since then. */
   workerCpuMsPerSession: number;
+  /** The same for the servers and the bench process (which starts the sessions), and the machine's busy share. */
+  serversCpuMsPerSession: Record<string, number>;
+  machineBusy: number;
   seconds: number;
 }
 
-export async function measureOpenSessions(worker: BenchWorker, temporal: Client, targets: number[], budgetMs: number): Promise<{ points: RssPoint[]; opened: number }> {
+export async function measureOpenSessions(worker: BenchWorker, processes: Processes, temporal: Client, targets: number[], budgetMs: number): Promise<{ points: RssPoint[]; opened: number }> {
   const parking = await findParking(189);
   if (!parking) throw new Error('demo parking 189 is missing');
   const snapshot = toParkingSnapshot(parking);
@@ -44,7 +47,7 @@ export async function measureOpenSessions(worker: BenchWorker, temporal: Client,
   let opened = 0;
   for (const target of targets) {
     const started = Date.now();
-    const [cpuBefore, openedBefore] = [cpuMsOf(worker.pid), opened];
+    const [cpuBefore, serversBefore, openedBefore] = [cpuMsOf(worker.pid), sampleCpu(processes), opened];
     const deadline = started + budgetMs;
     const ids = Array.from({ length: Math.max(0, target - opened) }, (_, i) => OPEN_ID_BASE + opened + i);
     await pool(ids.length, 32, async (i) => {
@@ -77,6 +80,8 @@ export async function measureOpenSessions(worker: BenchWorker, temporal: Client,
       projected = await projectedCount();
     }
     const after = rssMiBOf(worker.pid);
+    const servers = cpuSince(serversBefore, sampleCpu(processes));
+    const perOpened = (ms: number) => (opened > openedBefore ? ms / (opened - openedBefore) : NaN);
     points.push({
       target,
       opened,
@@ -87,7 +92,9 @@ export async function measureOpenSessions(worker: BenchWorker, temporal: Client,
       rssBeforeMiB: before,
       rssAfterMiB: after,
       kibPerSession: opened ? ((after - before) * 1024) / opened : NaN,
-      workerCpuMsPerSession: opened > openedBefore ? (cpuMsOf(worker.pid) - cpuBefore) / (opened - openedBefore) : NaN,
+      workerCpuMsPerSession: perOpened(cpuMsOf(worker.pid) - cpuBefore),
+      serversCpuMsPerSession: Object.fromEntries(Object.entries(servers.perProcessMs).map(([name, ms]) => [name, perOpened(ms)])),
+      machineBusy: servers.machineBusy,
       seconds: (Date.now() - started) / 1000,
     });
     if (opened < target) break; // out of time: larger targets would only be slower

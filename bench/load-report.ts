@@ -44,8 +44,12 @@ export function printReport(r: LoadReport): void {
   const w = r.openSessionsWorker;
   console.log(`open sessions on a worker process of their own: ${w.maxCachedWorkflows} cached workflows at most, ${w.maxConcurrentWorkflowTasks} concurrent workflow tasks\n`);
   table(
-    ['open sessions', 'opened', 'projected', 'deferred', 'worker RSS before MiB', 'worker RSS after MiB', 'KiB/session', 'worker CPU ms/session', 'seconds'],
-    r.openSessions.map((p) => [p.target, p.opened, p.projected, p.projectionsDeferred, p.rssBeforeMiB, p.rssAfterMiB, p.kibPerSession, p.workerCpuMsPerSession, p.seconds]),
+    ['open sessions', 'opened', 'projected', 'deferred', 'worker RSS before MiB', 'worker RSS after MiB', 'KiB/session', 'CPU ms/session worker/temporal/ferretdb/bench', 'machine busy', 'seconds'],
+    r.openSessions.map((p) => {
+      const s = p.serversCpuMsPerSession;
+      const cpu = [p.workerCpuMsPerSession, s.temporal, s.ferretdb, s.bench].map((ms) => (Number.isFinite(ms) ? String(round(ms!, 1)) : '-')).join('/');
+      return [p.target, p.opened, p.projected, p.projectionsDeferred, p.rssBeforeMiB, p.rssAfterMiB, p.kibPerSession, cpu, `${Math.round(p.machineBusy * 100)}%`, p.seconds];
+    }),
   );
   const said = Object.entries(w.logCounts).sort((a, b) => b[1] - a[1]);
   if (said.length > 0) {

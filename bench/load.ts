@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     let open: Awaited<ReturnType<typeof measureOpenSessions>>;
     try {
       log(`opening sessions that wait (worker pid ${worker.pid}, ${worker.sizing.maxCachedWorkflows} cached workflows at most)`);
-      open = await measureOpenSessions(worker, temporal, intList(env.BENCH_OPEN_SESSIONS, [1000, 10000]), num('BENCH_OPEN_BUDGET_S', 150) * 1000);
+      open = await measureOpenSessions(worker, processes, temporal, intList(env.BENCH_OPEN_SESSIONS, [1000, 10000]), num('BENCH_OPEN_BUDGET_S', 150) * 1000);
     } finally {
       await worker.stop();
     }
@@ -179,6 +179,8 @@ async function main(): Promise<void> {
         rssAfterMiB: round(p.rssAfterMiB, 1),
         kibPerSession: round(p.kibPerSession, 1),
         workerCpuMsPerSession: round(p.workerCpuMsPerSession, 2),
+        serversCpuMsPerSession: Object.fromEntries(Object.entries(p.serversCpuMsPerSession).map(([name, ms]) => [name, round(ms, 2)])),
+        machineBusy: round(p.machineBusy),
         seconds: round(p.seconds, 1),
       })),
       lookups: lookups.map((l) => ({ ...l, seedSeconds: round(l.seedSeconds, 1), byId: roundTimes(l.byId), byAccessCommand: roundTimes(l.byAccessCommand) })),
