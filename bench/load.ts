@@ -6,7 +6,7 @@
  * data as JSON to bench/results/. Numbers only: nothing here passes or fails on speed.
  *
  * Knobs (env): BENCH_CONCURRENCY=1,4,16,32  BENCH_ROUNDS=3 (sessions per lane per level, at least 4 sessions)
- *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150  BENCH_WORKER_CACHE=<max cached workflows of the open
+ *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150 (per target, opening and settling)  BENCH_WORKER_CACHE=<max cached workflows of the open
  *   sessions' worker; default WORKER_MAX_CACHED_WORKFLOWS or the product's>  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
  *   BENCH_SEED_BUDGET_S=120  BENCH_LOOKUP_BUDGET_S=15  BENCH_RESULTS_FILE=<path>  TEMPORAL_ADDRESS / MONGODB_URI
  */
