@@ -7,13 +7,15 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../src/config';
 import { startLocalStack } from '../tools/in-process-stack';
+import type { Processes } from './proc-stats';
 
 export const NOOP_TASK_QUEUE = 'bench-noop';
 
 export interface LoadStack {
   config: Config;
   temporal: Client;
-  /** Where the worker runs (this process): its RSS is what the open-session measure reads. */
+  /** Whose CPU time a run is charged to: this process (API, worker, sandboxes, the bench's own clients) and the servers. */
+  processes: Processes;
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,8 @@ export async function startLoadStack(): Promise<LoadStack> {
     await stack.stop();
     throw err;
   }
-  return { config, temporal, stop: stack.stop };
+  const processes: Processes = { temporal: stack.pids.temporal, ferretdb: stack.pids.ferretdb, bench: process.pid };
+  return { config, temporal, processes, stop: stack.stop };
 }
 
 const noop = () => undefined;

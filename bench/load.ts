@@ -1,14 +1,17 @@
 /**
  * `npm run bench:load` (issue 12): complete card-paid barrier sessions over HTTP at several concurrencies, and a
  * no-op workflow of the same shape on the same server in the same run; events and activities per session from
- * the histories; worker RSS per open session; hot-lookup latency as session rows grow. Prints a table and writes
- * the same data as JSON to bench/results/. Numbers only: nothing here passes or fails on speed.
+ * the histories; CPU time per session of each process (Temporal, FerretDB, this one) for both; the RSS of a worker
+ * process of its own per open session; hot-lookup latency as session rows grow. Prints a table and writes the same
+ * data as JSON to bench/results/. Numbers only: nothing here passes or fails on speed.
  *
  * Knobs (env): BENCH_CONCURRENCY=1,4,16,32  BENCH_ROUNDS=3 (sessions per lane per level, at least 4 sessions)
- *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
+ *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150 (per target, opening and settling)  BENCH_WORKER_CACHE=<max cached workflows of the open
+ *   sessions' worker; default WORKER_MAX_CACHED_WORKFLOWS or the product's>  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
  *   BENCH_SEED_BUDGET_S=120  BENCH_LOOKUP_BUDGET_S=15  BENCH_RESULTS_FILE=<path>  TEMPORAL_ADDRESS / MONGODB_URI
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT } from '../src/platform/local-servers';
@@ -18,7 +21,9 @@ import { endOpenSessions, measureOpenSessions, type RssPoint } from './load-memo
 import { cardPaidSession, countsOf, noopSessionRun, sessionWorkflow, STEPS, type StepTimes } from './load-sessions';
 import { startLoadStack } from './load-stack';
 import { intList, mean, percentile, pool, round } from './load-stats';
+import { startBenchWorker } from './load-worker';
 import { printReport } from './load-report';
+import { cpuSince, sampleCpu, type CpuSample } from './proc-stats';
 
 export interface LevelResult {
   concurrency: number;
@@ -28,6 +33,25 @@ export interface LevelResult {
   noopPerSec: number;
   ratio: number;
   steps: Record<string, { p50Ms: number; p99Ms: number }>;
+  cpu: { fullStack: CpuPerSession; noop: CpuPerSession };
+}
+
+/** Where the CPU of one run went, per session; NaN for a server the bench did not start. */
+export interface CpuPerSession {
+  /** utime + stime per session: temporal (dev server), ferretdb, bench (API, worker, sandboxes and the bench's clients). */
+  msPerSession: Record<string, number>;
+  /** Busy CPU of the machine outside those processes, per session (other jobs on the machine). */
+  elsewhereMsPerSession: number;
+  /** Busy share of all CPUs together during the run, 0..1. */
+  machineBusy: number;
+}
+
+export interface OpenSessionsWorker {
+  taskQueue: string;
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTasks: number;
+  /** The worker's warnings and errors during the phase, by message. */
+  logCounts: Record<string, number>;
 }
 
 export interface LoadReport {
@@ -35,6 +59,8 @@ export interface LoadReport {
   node: string;
   levels: LevelResult[];
   perSession: { session: HistoryCounts; noop: HistoryCounts };
+  cpus: number;
+  openSessionsWorker: OpenSessionsWorker;
   openSessions: RssPoint[];
   lookups: LookupPoint[];
   seconds: number;
@@ -47,6 +73,15 @@ const num = (name: string, fallback: number) => {
   return v;
 };
 
+function cpuPerSession(before: CpuSample, after: CpuSample, sessions: number): CpuPerSession {
+  const spent = cpuSince(before, after);
+  return {
+    msPerSession: Object.fromEntries(Object.entries(spent.perProcessMs).map(([name, ms]) => [name, round(ms / sessions, 1)])),
+    elsewhereMsPerSession: round(spent.elsewhereMs / sessions, 1),
+    machineBusy: round(spent.machineBusy),
+  };
+}
+
 function averageCounts(list: HistoryCounts[]): HistoryCounts {
   const keys = Object.keys(list[0]!) as (keyof HistoryCounts)[];
   return Object.fromEntries(keys.map((k) => [k, round(mean(list.map((c) => c[k])), 1)])) as unknown as HistoryCounts;
@@ -58,7 +93,7 @@ async function main(): Promise<void> {
   const rounds = num('BENCH_ROUNDS', 3);
   const stack = await startLoadStack();
   try {
-    const { config, temporal } = stack;
+    const { config, temporal, processes } = stack;
     const log = (m: string) => process.stderr.write(`[bench:load] ${m}\n`);
     // Warm-up: the first session pays for bundles, connections and JIT.
     await cardPaidSession(config);
@@ -71,6 +106,7 @@ async function main(): Promise<void> {
       const total = Math.max(4, concurrency * rounds);
       const times: StepTimes[] = [];
       let failed = 0;
+      const fullCpu = sampleCpu(processes);
       const fullStart = performance.now();
       await pool(total, concurrency, async () => {
         try {
@@ -83,9 +119,11 @@ async function main(): Promise<void> {
         }
       });
       const fullSeconds = (performance.now() - fullStart) / 1000;
+      const noopCpu = sampleCpu(processes);
       const noopStart = performance.now();
       await pool(total, concurrency, async () => void noopIds.push(await noopSessionRun(temporal)));
       const noopSeconds = (performance.now() - noopStart) / 1000;
+      const cpu = { fullStack: cpuPerSession(fullCpu, noopCpu, total), noop: cpuPerSession(noopCpu, sampleCpu(processes), total) };
       const steps = Object.fromEntries(
         STEPS.map((step) => {
           const values = times.map((t) => t[step]).filter((v): v is number => v !== undefined);
@@ -94,7 +132,7 @@ async function main(): Promise<void> {
       );
       const sessionsPerSec = (total - failed) / fullSeconds;
       const noopPerSec = total / noopSeconds;
-      levels.push({ concurrency, sessions: total, failed, sessionsPerSec: round(sessionsPerSec), noopPerSec: round(noopPerSec), ratio: round(sessionsPerSec / noopPerSec), steps });
+      levels.push({ concurrency, sessions: total, failed, sessionsPerSec: round(sessionsPerSec), noopPerSec: round(noopPerSec), ratio: round(sessionsPerSec / noopPerSec), steps, cpu });
       log(`concurrency ${concurrency}: ${round(sessionsPerSec)} sessions/s, no-op ${round(noopPerSec)}/s`);
     }
 
@@ -113,8 +151,19 @@ async function main(): Promise<void> {
       num('BENCH_LOOKUP_BUDGET_S', 15) * 1000,
     );
 
-    log('opening sessions that wait (worker RSS)');
-    const open = await measureOpenSessions(config, temporal, intList(env.BENCH_OPEN_SESSIONS, [1000, 10000]), num('BENCH_OPEN_BUDGET_S', 150) * 1000);
+    log('starting a worker process for the open sessions');
+    const worker = await startBenchWorker(config, temporal, {
+      taskQueue: `bench-open-${process.pid}`,
+      cachedWorkflows: env.BENCH_WORKER_CACHE === undefined ? undefined : Math.floor(num('BENCH_WORKER_CACHE', 1)),
+      log,
+    });
+    let open: Awaited<ReturnType<typeof measureOpenSessions>>;
+    try {
+      log(`opening sessions that wait (worker pid ${worker.pid}, ${worker.sizing.maxCachedWorkflows} cached workflows at most)`);
+      open = await measureOpenSessions(worker, processes, temporal, intList(env.BENCH_OPEN_SESSIONS, [1000, 10000]), num('BENCH_OPEN_BUDGET_S', 150) * 1000);
+    } finally {
+      await worker.stop();
+    }
     if (env.TEMPORAL_ADDRESS) await endOpenSessions(temporal, open.opened);
 
     const report: LoadReport = {
@@ -122,7 +171,18 @@ async function main(): Promise<void> {
       node: process.version,
       levels,
       perSession,
-      openSessions: open.points.map((p) => ({ ...p, rssBeforeMiB: round(p.rssBeforeMiB, 1), rssAfterMiB: round(p.rssAfterMiB, 1), kibPerSession: round(p.kibPerSession, 1), seconds: round(p.seconds, 1) })),
+      cpus: os.cpus().length,
+      openSessionsWorker: { taskQueue: worker.taskQueue, maxCachedWorkflows: worker.sizing.maxCachedWorkflows, maxConcurrentWorkflowTasks: worker.sizing.maxConcurrentWorkflowTaskExecutions, logCounts: worker.logCounts },
+      openSessions: open.points.map((p) => ({
+        ...p,
+        rssBeforeMiB: round(p.rssBeforeMiB, 1),
+        rssAfterMiB: round(p.rssAfterMiB, 1),
+        kibPerSession: round(p.kibPerSession, 1),
+        workerCpuMsPerSession: round(p.workerCpuMsPerSession, 2),
+        serversCpuMsPerSession: Object.fromEntries(Object.entries(p.serversCpuMsPerSession).map(([name, ms]) => [name, round(ms, 2)])),
+        machineBusy: round(p.machineBusy),
+        seconds: round(p.seconds, 1),
+      })),
       lookups: lookups.map((l) => ({ ...l, seedSeconds: round(l.seedSeconds, 1), byId: roundTimes(l.byId), byAccessCommand: roundTimes(l.byAccessCommand) })),
       seconds: round((performance.now() - t0) / 1000, 1),
     };

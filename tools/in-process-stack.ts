@@ -99,6 +99,8 @@ export interface LocalStack extends ProductInProcess {
   config: Config;
   /** Runs on stop before anything of the stack stops (e.g. a worker the caller added). */
   teardown: Teardown;
+  /** Process ids of the servers started here (null: given by address); the bench reads their CPU time. */
+  pids: { temporal: number | null; ferretdb: number | null };
 }
 
 /** Temporal and FerretDB on free ports (unless given), the demo data seeded, and the product in this process. */
@@ -106,18 +108,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const teardown = new Teardown(opts.label);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `${opts.label}-`));
   teardown.add(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const serve = (server: RunningServer) => teardown.add(() => server.stop());
+  const pids: LocalStack['pids'] = { temporal: null, ferretdb: null };
+  const serve = (server: RunningServer) => {
+    teardown.add(() => server.stop());
+    return server.child.pid ?? null;
+  };
   try {
     let mongoUri = opts.mongoUri;
     if (!mongoUri) {
       const port = await freePort();
-      serve(await startFerretDb({ port, dataDir }));
+      pids.ferretdb = serve(await startFerretDb({ port, dataDir }));
       mongoUri = `mongodb://127.0.0.1:${port}/${opts.database}`;
     }
     let temporalAddress = opts.temporalAddress;
     if (!temporalAddress) {
       const port = await freePort();
-      serve(await startTemporalDev({ port, uiPort: null, dbFile: null }));
+      pids.temporal = serve(await startTemporalDev({ port, uiPort: null, dbFile: null }));
       temporalAddress = `127.0.0.1:${port}`;
     }
     const [apiPort, sandboxPort] = [await freePort(), await freePort()];
@@ -133,7 +139,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await seedDemoData(config);
     const product = await startProductInProcess(config, { label: opts.label, dataConverter: opts.dataConverter?.(config) });
     teardown.add(() => product.stop());
-    return { ...product, config, teardown, stop: () => teardown.run() };
+    return { ...product, config, teardown, pids, stop: () => teardown.run() };
   } catch (err) {
     await teardown.run();
     throw err;

@@ -18,13 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
-test('a tiny bench:load run reports throughput, step latencies, history counts, RSS and lookups as numbers', async () => {
+test('a tiny bench:load run reports throughput, step latencies, CPU per process, history counts, worker RSS and lookups as numbers', async () => {
   const file = path.join(dir, 'load.json');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     BENCH_CONCURRENCY: '1,2',
     BENCH_ROUNDS: '1',
     BENCH_OPEN_SESSIONS: '3,6',
+    BENCH_WORKER_CACHE: '4',
     BENCH_LOOKUP_ROWS: '50,100',
     BENCH_LOOKUP_SAMPLES: '3',
     BENCH_RESULTS_FILE: file,
@@ -46,6 +47,14 @@ test('a tiny bench:load run reports throughput, step latencies, history counts, 
     const steps = Object.values(level.steps) as Array<{ p50Ms: number; p99Ms: number }>;
     expect(steps.length).toBeGreaterThanOrEqual(10);
     for (const s of steps) expect([isNumber(s.p50Ms), isNumber(s.p99Ms)]).toEqual([true, true]);
+    // On servers of its own every process is accounted for, and each run costs the bench process some CPU.
+    for (const run of [level.cpu.fullStack, level.cpu.noop]) {
+      expect(Object.keys(run.msPerSession).sort()).toEqual(['bench', 'ferretdb', 'temporal']);
+      for (const ms of Object.values(run.msPerSession)) expect(isNumber(ms)).toBe(true);
+      expect(run.msPerSession.bench).toBeGreaterThan(0);
+      expect(run.machineBusy).toBeGreaterThan(0);
+      expect(run.machineBusy).toBeLessThanOrEqual(1);
+    }
   }
   for (const counts of [report.perSession.session, report.perSession.noop]) {
     for (const key of ['events', 'activities', 'localActivities', 'workflowTasks']) expect(isNumber(counts[key])).toBe(true);
@@ -58,7 +67,13 @@ test('a tiny bench:load run reports throughput, step latencies, history counts, 
     [3, 3],
     [6, 6],
   ]);
-  for (const p of report.openSessions) expect(isNumber(p.kibPerSession)).toBe(true);
+  // The open sessions ran on the worker process of their own: each one's first projection is in the read model.
+  expect(report.openSessions.map((p: { projected: number }) => p.projected)).toEqual([3, 6]);
+  // A cache smaller than the sessions: the first ones are evicted, and the worker is sized from the bench's knob.
+  expect([report.openSessionsWorker.maxCachedWorkflows, report.openSessionsWorker.maxConcurrentWorkflowTasks]).toEqual([4, 4]);
+  for (const p of report.openSessions) {
+    expect([isNumber(p.kibPerSession), p.rssBeforeMiB > 0, p.rssAfterMiB > 0, isNumber(p.workerCpuMsPerSession), isNumber(p.projectionsDeferred)]).toEqual([true, true, true, true, true]);
+  }
   expect(report.lookups.map((l: { rows: number }) => l.rows)).toEqual([50, 100]);
   for (const l of report.lookups) expect([isNumber(l.byId.p50Ms), isNumber(l.byAccessCommand.p99Ms)]).toEqual([true, true]);
 });
