@@ -49,6 +49,8 @@ export function loggerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Logg
 }
 
 const errSerializer = (err: unknown) => {
+  // `error: String(err)` is common in log calls: a string stays a string (spread, it became one key per character).
+  if (typeof err !== 'object' || err === null) return typeof err === 'string' ? scrubText(err) : err;
   const out = pino.stdSerializers.err(err as Error);
   return { ...out, message: scrubText(String(out.message ?? '')), stack: out.stack ? scrubText(out.stack) : undefined };
 };

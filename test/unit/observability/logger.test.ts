@@ -78,3 +78,11 @@ test('a plate keeps two characters', () => {
   expect(maskPlate('A')).toBe('A*');
   expect(maskPlate(null)).toBe('[redacted]');
 });
+
+test('an `error` field given as text stays one string, scrubbed; an Error still becomes type, message and stack', () => {
+  const { log, lines } = captured();
+  log.warn({ error: 'Error: no answer within 5000 ms for card 9900004810225098' }, 'projection failed');
+  expect(lines[0].error).toBe('Error: no answer within 5000 ms for card [card]');
+  log.warn({ error: new Error('boom') }, 'failed');
+  expect(lines[1].error).toMatchObject({ type: 'Error', message: 'boom', stack: expect.stringContaining('boom') });
+});
