@@ -30,6 +30,9 @@ CMD ["npx", "tsx", "sandbox/main.ts"]
 
 # The production image (the default target): no sandbox/ in it.
 FROM app AS product
+# The workflow bundle, built once here: the worker loads it instead of running webpack at every start.
+RUN npx tsx workers/build-workflow-bundle.ts /app/dist/workflow-bundle.js
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 # Run as the unprivileged user the node image provides; the tsx cache goes to its home.
 RUN chown -R node:node /app
 USER node

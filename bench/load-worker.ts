@@ -4,13 +4,15 @@
  * loader (`node --import tsx`), so the child's pid is the worker's own.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { freePort, ROOT } from '../src/platform/local-servers';
 import { DAILY_RECONCILIATION_SCHEDULE_ID } from '../src/temporal/schedules';
 import { workerSizing } from '../workers/run-worker';
-import type { WorkerSizing } from '../workers/create-worker';
+import { workflowBundle, type WorkerSizing } from '../workers/create-worker';
 
 export interface BenchWorker {
   pid: number;
@@ -91,6 +93,11 @@ export async function startBenchWorker(
   );
   const healthPort = await freePort();
   const env = workerEnv(config, opts.taskQueue, healthPort, opts.cachedWorkflows);
+  // As in production (the Docker image): the bundle built ahead, so the worker's memory holds no webpack.
+  if (!env.WORKFLOW_BUNDLE_PATH) {
+    env.WORKFLOW_BUNDLE_PATH = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-bundle-')), 'workflow-bundle.js');
+    writeFileSync(env.WORKFLOW_BUNDLE_PATH, (await workflowBundle()).code);
+  }
   const sizing = workerSizing(loadConfig(env));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logCounts: Record<string, number> = {};

@@ -7,15 +7,20 @@ import { otelActivityInterceptor, WORKFLOW_INTERCEPTOR_MODULES, workflowSpanSink
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Bundles workflows/ once per process (webpack takes seconds; tests start several workers). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
+/** Bundles workflows/ (webpack): once per process here, or ahead of time by tools/build-workflow-bundle.ts. */
+export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     // Tracing's workflow half only when tracing is on: it issues no commands (histories replay with or without it),
     // and on the time-skipping test server it held every time skip for about a minute.
     workflowInterceptorModules: tracingEnabled() ? WORKFLOW_INTERCEPTOR_MODULES : [],
     logger: quietBundlerLogger,
   });
+}
+
+/** The bundle, built once per process (webpack takes seconds; tests start several workers). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= buildWorkflowBundle();
   return bundle;
 }
 
@@ -48,12 +53,14 @@ export async function createWorker(opts: {
   dataConverter: DataConverter;
   shutdownGraceTime?: Duration;
   sizing?: WorkerSizing;
+  /** WORKFLOW_BUNDLE_PATH: a bundle built ahead, loaded instead of bundling here. */
+  bundlePath?: string;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: opts.bundlePath ? { codePath: opts.bundlePath } : await workflowBundle(),
     activities: opts.activities,
     dataConverter: opts.dataConverter,
     shutdownGraceTime: opts.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,

@@ -51,6 +51,7 @@ export async function buildWorker(config: Config, opts: { schedules?: boolean } 
     dataConverter,
     shutdownGraceTime: graceTime(config.WORKER_SHUTDOWN_GRACE_TIME),
     sizing: workerSizing(config),
+    bundlePath: config.WORKFLOW_BUNDLE_PATH,
   });
   if (opts.schedules) await ensureDailyReconciliationSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
