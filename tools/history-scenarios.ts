@@ -166,6 +166,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Paid, the car not out yet: open with the stale clock's timers pending (lean-v4 keeps a deadline's timer).
+    name: 'barrier-paid-not-exited',
+    async run(ctx) {
+      const id = await enteredSession(ctx, 189);
+      await submitCard(await openPayUrl(await finalize(ctx, id, 189)), NETOPIA_ACCEPTED);
+      await until(ctx, id, (s) => s.payment_status === 'paid');
+      return sessionWorkflowId(id);
+    },
+  },
+  {
     name: 'barrier-declined-once-waiting',
     async run(ctx) {
       const id = await enteredSession(ctx, 189);

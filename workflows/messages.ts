@@ -37,6 +37,9 @@ export interface AnprDetails {
   plateSubdivision: string | null;
 }
 
+/** What the API puts in ParkingSessionInput.revision now: 4 = lean-v4 (no patch markers, kept wake-up timers). */
+export const SESSION_INPUT_REVISION = 4;
+
 export interface ParkingSessionInput {
   sessionId: number;
   driverId: string;
@@ -52,6 +55,12 @@ export interface ParkingSessionInput {
   entranceKeyId?: string;
   /** Sessions started before key ids: the entrance key's access command itself, made by the API. */
   entranceAccessCommand?: string;
+  /**
+   * The workflow revision the API started the session for (SESSION_INPUT_REVISION). From 4 (lean-v4) it decides what
+   * patch markers decide for older executions, so a new session records none (workflows/parking-session.ts).
+   * Executions whose input lacks it replay their patched() code unchanged.
+   */
+  revision?: number;
   settings: {
     entryTimeoutMs: number;
     paymentAttemptTtlMs: number;

@@ -87,6 +87,13 @@ export const LEAN_PATCH = 'lean-v3';
  * the clock at their next live step (the marker is recorded then).
  */
 export const STALE_PATCH = 'stale-sessions';
+/**
+ * lean-v4 is decided by the start input, not a patch (as key ids are): an input with `revision` ≥ this (every API start
+ * since) is lean-v3 with the stale clock by construction, so it asks no patched() question and records no marker (each
+ * cost two events: the marker and its TemporalChangeVersion upsert), and keeps a later deadline's timer across a nearer
+ * one (waitKeepingTimers). Executions whose input lacks it run the patched() code they started with.
+ */
+const LEAN_V4_REVISION = 4;
 
 const refundProxy = proxyActivities<OrderRefundActivities>({
   startToCloseTimeout: '30 seconds',
@@ -154,14 +161,17 @@ type Work =
 const isRefusal = (v: unknown): v is Refusal => typeof v === 'object' && v !== null && 'refused' in v;
 
 export async function parkingSession(input: ParkingSessionInput): Promise<SessionView> {
-  // lean-v3 is asked first, so a new session records one patch marker (each also upserts TemporalChangeVersion),
-  // not two. Older histories hold no lean-v3 marker: they go on to the settlement-v2 question exactly as before.
-  if (patched(LEAN_PATCH)) return settledParkingSession(input, true);
+  // Decided by the input, which never changes: no patch is asked, so none records a marker (see LEAN_V4_REVISION).
+  if ((input.revision ?? 0) >= LEAN_V4_REVISION) return settledParkingSession(input, true, true);
+  // Inputs without a revision, exactly as before: lean-v3 is asked first, so such a session records one patch marker
+  // (each also upserts TemporalChangeVersion), not two. Older histories hold no lean-v3 marker: they go on to the
+  // settlement-v2 question.
+  if (patched(LEAN_PATCH)) return settledParkingSession(input, true, false);
   if (!patched(SETTLEMENT_PATCH)) return parkingSessionV1(input);
-  return settledParkingSession(input, false);
+  return settledParkingSession(input, false, false);
 }
 
-async function settledParkingSession(input: ParkingSessionInput, lean: boolean): Promise<SessionView> {
+async function settledParkingSession(input: ParkingSessionInput, lean: boolean, leanV4: boolean): Promise<SessionView> {
   const { sessionId, parking, settings } = input;
   const startedAtMs = Date.now();
   let version = 0;
@@ -173,6 +183,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   const checks = new Map<string, { startedAt: number; done: number; dueAt: number }>();
   /** lean-v3: the one wake-up timer, while its deadline is still the next one. */
   let alarm: { at: number; rang: boolean; scope: CancellationScope } | undefined;
+  /** lean-v4: the pending wake-up timers, each at a deadline that was the next one when it started. */
+  let timers: Array<{ at: number; rang: boolean; scope: CancellationScope }> = [];
   const published = new Map<string, string | number>();
   /** lean-v3: ledger rows waiting for this message's one local activity (always empty before lean-v3). */
   const pendingLedger: LedgerEntryInput[] = [];
@@ -493,7 +505,7 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
   function staleAt(): number | undefined {
     if (!staleClock || staleClock.done || (view.state !== 'active' && view.state !== 'exiting')) return undefined;
     // Asked only here, so the marker is recorded with the first deadline (sessions that never enter record none).
-    if (!patched(STALE_PATCH)) return undefined;
+    if (!leanV4 && !patched(STALE_PATCH)) return undefined;
     return staleClock.from + staleLimitMs();
   }
 
@@ -629,7 +641,8 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     const wakeAt = nextWakeAt();
     const ready = () => queue.length > 0 || settled() || anprEventWaiting();
     if (!ready()) {
-      if (lean) await waitUntil(ready, wakeAt);
+      if (leanV4) await waitKeepingTimers(ready, wakeAt);
+      else if (lean) await waitUntil(ready, wakeAt);
       else if (wakeAt === undefined) await condition(ready);
       else if (wakeAt > Date.now()) await condition(ready, wakeAt - Date.now());
     }
@@ -673,6 +686,29 @@ async function settledParkingSession(input: ParkingSessionInput, lean: boolean):
     }
     await condition(() => ready() || alarm?.rang === true);
     if (alarm?.rang) alarm = undefined;
+  }
+
+  /**
+   * lean-v4: as waitUntil, but a timer whose deadline is still ahead is kept when a nearer deadline comes (the nearer
+   * one gets a timer of its own), so it is not started again once the nearer one is gone: the stale clock's deadline
+   * keeps its one timer across the status checks and the payment. There is always a timer at the next deadline, and
+   * none rings for nothing: one earlier than the next deadline is cancelled (one event; ringing would cost a workflow
+   * task, four). Timers still pending when the workflow completes cost no event.
+   */
+  async function waitKeepingTimers(ready: () => boolean, wakeAt: number | undefined): Promise<void> {
+    timers = timers.filter((t) => !t.rang);
+    if (wakeAt !== undefined && wakeAt <= Date.now()) return;
+    for (const t of timers) if (wakeAt === undefined || t.at < wakeAt) t.scope.cancel();
+    timers = timers.filter((t) => wakeAt !== undefined && t.at >= wakeAt);
+    if (wakeAt !== undefined && !timers.some((t) => t.at === wakeAt)) {
+      const next = { at: wakeAt, rang: false, scope: new CancellationScope() };
+      next.scope.run(() => sleep(wakeAt - Date.now())).then(
+        () => void (next.rang = true),
+        () => undefined, // cancelled: its deadline went
+      );
+      timers.push(next);
+    }
+    await condition(() => ready() || timers.some((t) => t.rang));
   }
 
   function anprEventWaiting(): boolean {

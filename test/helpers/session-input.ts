@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ParkingSessionInput } from '../../workflows/messages';
+import { SESSION_INPUT_REVISION, type ParkingSessionInput } from '../../workflows/messages';
 
 /** A barrier session's workflow input at demo parking 187 (or 189), paid by card through NETOPIA. */
 export function barrierInput(sessionId: number, parkingId = 187): ParkingSessionInput {
@@ -14,6 +14,7 @@ export function barrierInput(sessionId: number, parkingId = 187): ParkingSession
     createdAt: new Date().toISOString(),
     // As the API starts it: the entrance key by id (its access command is derived outside the workflow).
     entranceKeyId: randomUUID(),
+    revision: SESSION_INPUT_REVISION,
     parking: {
       id: parkingId,
       name: 'Secured P 1',

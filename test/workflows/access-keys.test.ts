@@ -51,7 +51,7 @@ test('a session started with an entrance key id holds ids only; the projection w
 });
 
 test('a session started with the entrance command itself (before key ids) keeps stored commands, exit key included', async () => {
-  const { entranceKeyId: _ignored, ...older } = barrierInput(9602);
+  const { entranceKeyId: _ignored, revision: _before, ...older } = barrierInput(9602);
   const entrance = 'c0ffee'.padEnd(32, '0');
   const { tried, view } = await enterAndFinalize({ ...older, entranceAccessCommand: entrance });
   expect(tried.key.accessCommand).toBe(entrance);

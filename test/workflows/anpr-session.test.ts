@@ -4,6 +4,7 @@ import { AgreementModel, LedgerModel } from '../../src/db/models';
 import {
   autopayCancelledSignal,
   autopayEndedSignal,
+  SESSION_INPUT_REVISION,
   sessionViewQuery,
   type ParkingSessionInput,
 } from '../../workflows/messages';
@@ -30,6 +31,8 @@ async function startAnpr(sessionId: number, plate: string) {
     parking: toParkingSnapshot(parking),
     anpr: { operatorId: 'demo-operator', areaCode: 'area1', vehicleReg: plate, plateIssuer: 'NOR', plateSubdivision: null },
     createdAt: new Date().toISOString(),
+    // As the API starts it (lean-v4).
+    revision: SESSION_INPUT_REVISION,
     settings: { entryTimeoutMs: 2 * 3600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
   };
   const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(sessionId), taskQueue: w.taskQueue, args: [input] });

@@ -55,6 +55,15 @@ const attentionAttribute = async (handle: WorkflowHandle) => (await handle.descr
 const netopiaRecords = async () => (await (await fetch(`${w.sandboxUrl}/netopia/_records`)).json()) as Array<{ kind: string; orderId: string }>;
 const payAtNetopia = (orderId: string) => fetch(`${w.sandboxUrl}/netopia/_orders/${orderId}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
+/** The patches a workflow's history recorded (core_patch markers), in order. */
+async function patchesRecorded(handle: WorkflowHandle): Promise<string[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_patch')
+    .map((m) => (JSON.parse(Buffer.from(m!.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id);
+}
+
 /** When each NETOPIA status query of this workflow was scheduled (workflow time, ms). */
 async function statusQueriesAt(handle: WorkflowHandle): Promise<number[]> {
   const { events } = await handle.fetchHistory();
@@ -76,6 +85,8 @@ test('an active session past its maximum goes to ops once, stays active and unch
   expect(stale.attention).toMatch(/^active since .*longer than the 6 h maximum: no finalize or exit yet/);
   expect(await attentionAttribute(handle)).toBe('stale_session');
   expect((await SessionModel.findOne({ sessionId: 9301 }).lean())?.view).toMatchObject({ attentionCode: 'stale_session', state: 'active' });
+  // Started as the API starts it (a revision in the input): the clock is there by construction, no patch marker.
+  expect(await patchesRecorded(handle)).toEqual([]);
 
   // Flagged once: no timer and no further attention write while it waits for a person.
   const before = historyCounts(await handle.fetchHistory());
@@ -95,6 +106,18 @@ test('an active session past its maximum goes to ops once, stays active and unch
   expect(cancelled.state).toBe('cancelled');
   expect((await handle.result()).state).toBe('cancelled');
   expect(await LedgerModel.countDocuments({ sessionId: '9301' })).toBe(0);
+});
+
+test('a session whose input has no revision (started before lean-v4) runs its patched clock: markers recorded, flagged the same', async () => {
+  const { revision: _lean, ...older } = input(9305, { maxActiveMs: HOUR });
+  const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(9305), taskQueue: w.taskQueue, args: [older] });
+  await handle.signal(gateEventSignal, { direction: 'entrance' });
+  await w.env.sleep(2 * HOUR);
+  expect(await handle.query(sessionViewQuery)).toMatchObject({ state: 'active', attentionCode: 'stale_session' });
+  expect(await attentionAttribute(handle)).toBe('stale_session');
+  expect(await patchesRecorded(handle)).toEqual(['lean-v3', 'stale-sessions']);
+  await handle.executeUpdate(cancelUpdate, { args: [{ by: 'ops', reason: 'car towed' }] });
+  expect((await handle.result()).state).toBe('cancelled');
 });
 
 /** Entered, two hours later finalized and the pay page opened: one started NETOPIA order. */

@@ -16,6 +16,7 @@ import {
   cancelUpdate,
   finalizeUpdate,
   type ParkingSessionInput,
+  SESSION_INPUT_REVISION,
   type SessionView,
 } from '../../../workflows/messages';
 import { startedSessionView } from '../../../workflows/session-initial-view';
@@ -185,7 +186,8 @@ export function carDriverRoutes(deps: ApiDeps): Router {
       await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ ...input, sessionId, entranceKeyId }],
+        // The revision makes the session lean-v4: it records no patch marker (workflows/parking-session.ts).
+        args: [{ ...input, sessionId, entranceKeyId, revision: SESSION_INPUT_REVISION }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: sessionStartSearchAttributes({ ...input, sessionId }, config.PLATE_HASH_KEY),
       });
