@@ -10,7 +10,7 @@ import { SessionModel } from '../src/db/models';
 import { findParking, toParkingSnapshot } from '../src/db/parking-snapshot';
 import { sessionWorkflowId } from '../src/temporal/ids';
 import { sessionStartSearchAttributes } from '../src/temporal/session-search-attributes';
-import type { ParkingSessionInput } from '../workflows/messages';
+import { SESSION_INPUT_REVISION, type ParkingSessionInput } from '../workflows/messages';
 import { parkingSession } from '../workflows/parking-session';
 import type { BenchWorker } from './load-worker';
 import { pool } from './load-stats';
@@ -63,6 +63,7 @@ export async function measureOpenSessions(worker: BenchWorker, processes: Proces
         createdAt: new Date().toISOString(),
         entranceKeyId: randomUUID(),
         settings: { entryTimeoutMs: 24 * 3_600_000, paymentAttemptTtlMs: 15 * 60_000, smartKeyTries: 3 },
+        revision: SESSION_INPUT_REVISION, // as the API starts them
       };
       await temporal.workflow.start(parkingSession, {
         workflowId: sessionWorkflowId(sessionId),
