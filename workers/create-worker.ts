@@ -7,7 +7,7 @@ import { otelActivityInterceptor, WORKFLOW_INTERCEPTOR_MODULES, workflowSpanSink
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Bundles workflows/ (webpack): once per process here, or ahead of time by tools/build-workflow-bundle.ts. */
+/** Bundles workflows/ (webpack): once per process here, or ahead of time by workers/build-workflow-bundle.ts. */
 export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
