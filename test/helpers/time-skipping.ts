@@ -23,8 +23,17 @@ const connectTimeSkipping = (TestWorkflowEnvironment as unknown as {
     namespace: string;
     supportsTimeSkipping: true;
     client: { dataConverter: DataConverter };
+    connectionOptions: { channelArgs: Record<string, number> };
   }): Promise<TestWorkflowEnvironment>;
 }).create.bind(TestWorkflowEnvironment);
+
+/**
+ * The client's keepalive pings as the Java test server (grpc-java) allows them: at most one every 5 minutes, and
+ * none without a call in flight. The SDK's defaults ping every 30 s; the server answered with GOAWAY
+ * "too_many_pings" ("rejected by server because of excess pings" in the log), which dropped the connection under
+ * calls in progress. Every Vipps billing run that stalled for minutes had that line; none of the clean ones did.
+ */
+const JAVA_SERVER_KEEPALIVE = { 'grpc.keepalive_time_ms': 6 * 60_000, 'grpc.keepalive_permit_without_calls': 0 };
 
 /**
  * The Java time-skipping server, started from .tools/ (built by tools/build-test-server.sh) as our own child
@@ -44,6 +53,7 @@ export async function createTimeSkippingEnv(attempts = 3): Promise<TestWorkflowE
         namespace: 'default',
         supportsTimeSkipping: true,
         client: { dataConverter: testDataConverter },
+        connectionOptions: { channelArgs: JAVA_SERVER_KEEPALIVE },
       });
       const searchAttributes = Object.fromEntries(
         Object.entries(SEARCH_ATTRIBUTE_FLAGS).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]),
