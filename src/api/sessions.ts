@@ -50,10 +50,10 @@ export async function assertDriverSession(temporal: Client, sessionId: number, d
  * driver acts on is read with loadSession (docs/ARCHITECTURE.md).
  */
 export async function readSession(temporal: Client, sessionId: number, driverId?: string): Promise<SessionView> {
-  const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean<{ view?: SessionView | null }>();
-  if (!row?.view) return loadSession(temporal, sessionId, driverId);
-  if (driverId !== undefined && row.view.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
-  return row.view;
+  const view = await storedView(sessionId);
+  if (!view) return loadSession(temporal, sessionId, driverId);
+  if (driverId !== undefined && view.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
+  return view;
 }
 
 /** The view the read model holds, by `_id` (constant time), or null. */
