@@ -23,6 +23,14 @@ export function printReport(r: LoadReport): void {
     ['HTTP step p50/p99 ms', ...r.levels.map((l) => `c=${l.concurrency}`)],
     STEPS.map((s) => [s, ...r.levels.map((l) => `${l.steps[s]?.p50Ms}/${l.steps[s]?.p99Ms}`)]),
   );
+  const h = r.halfLoad;
+  if (h) {
+    console.log(
+      `half load, open loop: ${h.offeredPerSec} sessions/s offered (half of c=${h.basis.concurrency}'s ${h.basis.sessionsPerSec}), ` +
+        `${h.completedPerSec} completed/s, ${h.sessions} sessions, ${h.failed} failed, at most ${h.maxInFlight} in progress, ${h.seconds} s\n`,
+    );
+    table(['HTTP step p50/p99 ms', 'half load'], STEPS.map((s) => [s, `${h.steps[s]?.p50Ms}/${h.steps[s]?.p99Ms}`]));
+  }
   const c = r.perSession;
   table(
     ['per session (history)', 'events', 'activities', 'local activities', 'workflow tasks', 'SA upserts', 'timers'],

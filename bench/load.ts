@@ -1,11 +1,13 @@
 /**
  * `npm run bench:load` (issue 12): complete card-paid barrier sessions over HTTP at several concurrencies, and a
- * no-op workflow of the same shape on the same server in the same run; events and activities per session from
+ * no-op workflow of the same shape on the same server in the same run; then sessions arriving open-loop at half
+ * the best throughput, for latencies at half load; events and activities per session from
  * the histories; CPU time per session of each process (Temporal, FerretDB, this one) for both; the RSS of a worker
  * process of its own per open session; hot-lookup latency as session rows grow. Prints a table and writes the same
  * data as JSON to bench/results/. Numbers only: nothing here passes or fails on speed.
  *
  * Knobs (env): BENCH_CONCURRENCY=1,4,16,32  BENCH_ROUNDS=3 (sessions per lane per level, at least 4 sessions)
+ *   BENCH_HALF_LOAD_SESSIONS=60 (open-loop arrivals at half the best level's sessions/s)
  *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150 (per target, opening and settling)  BENCH_WORKER_CACHE=<max cached workflows of the open
  *   sessions' worker; default WORKER_MAX_CACHED_WORKFLOWS or the product's>  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
  *   BENCH_SEED_BUDGET_S=120  BENCH_LOOKUP_BUDGET_S=15  BENCH_RESULTS_FILE=<path>  TEMPORAL_ADDRESS / MONGODB_URI
@@ -18,9 +20,10 @@ import { ROOT } from '../src/platform/local-servers';
 import type { HistoryCounts } from '../src/temporal/history-counts';
 import { measureLookups, type LookupPoint } from './load-lookups';
 import { endOpenSessions, measureOpenSessions, type RssPoint } from './load-memory';
-import { cardPaidSession, countsOf, noopSessionRun, sessionWorkflow, STEPS, type StepTimes } from './load-sessions';
+import { cardPaidSession, countsOf, noopSessionRun, sessionWorkflow, type StepTimes } from './load-sessions';
 import { startLoadStack } from './load-stack';
-import { intList, mean, percentile, pool, round } from './load-stats';
+import { measureHalfLoad, stepPercentiles, type HalfLoadResult } from './load-half';
+import { intList, mean, pool, round } from './load-stats';
 import { startBenchWorker } from './load-worker';
 import { printReport } from './load-report';
 import { cpuSince, sampleCpu, type CpuSample } from './proc-stats';
@@ -58,6 +61,8 @@ export interface LoadReport {
   startedAt: string;
   node: string;
   levels: LevelResult[];
+  /** Open-loop arrivals at half the best closed-loop throughput (null without a level that had no failure). */
+  halfLoad: HalfLoadResult | null;
   perSession: { session: HistoryCounts; noop: HistoryCounts };
   cpus: number;
   openSessionsWorker: OpenSessionsWorker;
@@ -124,16 +129,21 @@ async function main(): Promise<void> {
       await pool(total, concurrency, async () => void noopIds.push(await noopSessionRun(temporal)));
       const noopSeconds = (performance.now() - noopStart) / 1000;
       const cpu = { fullStack: cpuPerSession(fullCpu, noopCpu, total), noop: cpuPerSession(noopCpu, sampleCpu(processes), total) };
-      const steps = Object.fromEntries(
-        STEPS.map((step) => {
-          const values = times.map((t) => t[step]).filter((v): v is number => v !== undefined);
-          return [step, { p50Ms: round(percentile(values, 50), 1), p99Ms: round(percentile(values, 99), 1) }];
-        }),
-      );
+      const steps = stepPercentiles(times);
       const sessionsPerSec = (total - failed) / fullSeconds;
       const noopPerSec = total / noopSeconds;
       levels.push({ concurrency, sessions: total, failed, sessionsPerSec: round(sessionsPerSec), noopPerSec: round(noopPerSec), ratio: round(sessionsPerSec / noopPerSec), steps, cpu });
       log(`concurrency ${concurrency}: ${round(sessionsPerSec)} sessions/s, no-op ${round(noopPerSec)}/s`);
+    }
+
+    // Half of the best throughput a level sustained (no failures), offered open-loop.
+    const sustained = levels.filter((l) => l.failed === 0).sort((a, b) => b.sessionsPerSec - a.sessionsPerSec)[0];
+    let halfLoad: HalfLoadResult | null = null;
+    if (sustained) {
+      log(`half load: ${round(sustained.sessionsPerSec / 2)} sessions/s offered (half of c=${sustained.concurrency})`);
+      halfLoad = await measureHalfLoad(config, { concurrency: sustained.concurrency, sessionsPerSec: sustained.sessionsPerSec }, num('BENCH_HALF_LOAD_SESSIONS', 60), (err) =>
+        log(`session failed: ${err.message}`),
+      );
     }
 
     const sample = <T>(list: T[]) => list.slice(-5);
@@ -170,6 +180,7 @@ async function main(): Promise<void> {
       startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
       node: process.version,
       levels,
+      halfLoad,
       perSession,
       cpus: os.cpus().length,
       openSessionsWorker: { taskQueue: worker.taskQueue, maxCachedWorkflows: worker.sizing.maxCachedWorkflows, maxConcurrentWorkflowTasks: worker.sizing.maxConcurrentWorkflowTaskExecutions, logCounts: worker.logCounts },

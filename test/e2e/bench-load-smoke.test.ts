@@ -18,12 +18,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
-test('a tiny bench:load run reports throughput, step latencies, CPU per process, history counts, worker RSS and lookups as numbers', async () => {
+test('a tiny bench:load run reports throughput, step latencies (closed loop and at half load), CPU per process, history counts, worker RSS and lookups as numbers', async () => {
   const file = path.join(dir, 'load.json');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     BENCH_CONCURRENCY: '1,2',
     BENCH_ROUNDS: '1',
+    BENCH_HALF_LOAD_SESSIONS: '3',
     BENCH_OPEN_SESSIONS: '3,6',
     BENCH_WORKER_CACHE: '4',
     BENCH_LOOKUP_ROWS: '50,100',
@@ -56,6 +57,13 @@ test('a tiny bench:load run reports throughput, step latencies, CPU per process,
       expect(run.machineBusy).toBeLessThanOrEqual(1);
     }
   }
+  // Open loop at half the best level's throughput: every arrival completes, with step latencies as numbers.
+  const best = Math.max(...report.levels.map((l: { sessionsPerSec: number }) => l.sessionsPerSec));
+  expect(report.halfLoad.basis.sessionsPerSec).toBe(best);
+  expect(report.halfLoad.offeredPerSec).toBeCloseTo(best / 2, 1);
+  expect([report.halfLoad.sessions, report.halfLoad.failed]).toEqual([3, 0]);
+  expect(report.halfLoad.maxInFlight).toBeGreaterThanOrEqual(1);
+  for (const s of Object.values(report.halfLoad.steps) as Array<{ p50Ms: number; p99Ms: number }>) expect([isNumber(s.p50Ms), isNumber(s.p99Ms)]).toEqual([true, true]);
   for (const counts of [report.perSession.session, report.perSession.noop]) {
     for (const key of ['events', 'activities', 'localActivities', 'workflowTasks']) expect(isNumber(counts[key])).toBe(true);
   }
