@@ -10,21 +10,33 @@ import type { SessionActivities } from './contracts';
  * Keeps the session read model in step with the workflow. Projections may arrive out of order (retries);
  * the version guard keeps the newest.
  */
+
+/**
+ * How many recorded access commands a worker process remembers. A session projects 7 times or so and its keys
+ * rarely change, so without this every projection re-wrote its one or two key rows (10 writes per card-paid session,
+ * a sixth of its database commands). Forgetting only costs one more idempotent upsert.
+ */
+const REMEMBERED_KEYS = 20_000;
+
 /** Smart keys the gates may present, before the view that shows them is stored (a gate may be quick). */
-async function recordKeys(sessionId: number, commands: Array<string | null>): Promise<void> {
+async function recordKeys(sessionId: number, commands: Array<string | null>, recorded: Set<string>): Promise<void> {
   for (const command of commands) {
-    if (!command) continue;
+    if (!command || recorded.has(command)) continue;
     try {
       await SessionKeyModel.updateOne({ _id: command }, { $setOnInsert: { sessionId } }, { upsert: true });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err; // recorded by a concurrent projection
     }
+    // A Set iterates in insertion order: the oldest entry goes first.
+    if (recorded.size >= REMEMBERED_KEYS) recorded.delete(recorded.values().next().value!);
+    recorded.add(command);
   }
 }
 
 /** `accessCommandKey`: ACCESS_COMMAND_KEY, to write the gate's lookup of keys that hold only an id. */
 export function createProjectionActivities(accessCommandKey: string): Pick<SessionActivities, 'projectSession'> {
   const commandOf = (view: SessionView, key: SmartKeyView | null | undefined) => (key ? accessCommandOf(accessCommandKey, view.sessionId, key) : null);
+  const recorded = new Set<string>();
   return {
     async projectSession(view) {
       const fields = {
@@ -40,7 +52,7 @@ export function createProjectionActivities(accessCommandKey: string): Pick<Sessi
         view,
       };
       // The lookup rows are the only stored form of a derived command: the view holds key ids.
-      await recordKeys(view.sessionId, [commandOf(view, view.entranceKey), commandOf(view, view.exitKey)]);
+      await recordKeys(view.sessionId, [commandOf(view, view.entranceKey), commandOf(view, view.exitKey)], recorded);
       // By `_id`: the one lookup that is indexed on FerretDB as well as on MongoDB.
       const _id = sessionRowId(view.sessionId);
       const res = await SessionModel.updateOne({ _id, version: { $lt: view.version } }, { $set: fields });
