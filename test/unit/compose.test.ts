@@ -99,7 +99,6 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
     expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
     expect(services['temporal-setup'].image).toMatch(/^temporalio\/admin-tools:/);
-    expect(services.ferretdb.image).toMatch(/^ghcr\.io\/ferretdb\/ferretdb:/);
     for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
   });
 
@@ -384,12 +383,23 @@ describe('docker-compose.yml is the production topology of tools/prod', () => {
     for (const name of ['temporal-schema', 'temporal-setup']) expect(services[name].image).toMatch(new RegExp(`:-${version.replace(/\./g, '\\.')}-`));
   });
 
-  it('runs the FerretDB release of tools/prod/ferretdb-pg, on PostgreSQL, in the database the local topology uses', () => {
+  it('builds FerretDB from tools/prod/ferretdb-pg with its _id patch, the binary tools/prod/install.sh builds, on PostgreSQL in the database the local topology uses', () => {
     const goVersion = /github\.com\/FerretDB\/FerretDB (v[\d.]+)/.exec(readRoot('tools/prod/ferretdb-pg/go.mod'))?.[1];
     expect(goVersion).toMatch(/^v1\.24\./);
-    expect(services.ferretdb.image).toBe(`ghcr.io/ferretdb/ferretdb:\${FERRETDB_VERSION:-${goVersion!.slice(1)}}`);
+    const stamp = /^FERRETDB_PG_VERSION=(\S+)$/m.exec(readRoot('tools/prod/install.sh'))?.[1];
+    expect(stamp).toMatch(new RegExp(`^${goVersion!.replace(/\./g, '\\.')}-pg-\\d+$`));
+    expect(services.ferretdb.build).toEqual({ context: './tools/prod/ferretdb-pg' });
+    expect(services.ferretdb.image).toBe(`parking-ferretdb-pg:${stamp}`);
+    // One recipe: the image and install.sh both run build.sh, which applies the patch.
+    expect(readRoot('tools/prod/ferretdb-pg/Dockerfile')).toMatch(/^RUN bash build\.sh /m);
+    expect(readRoot('tools/prod/install.sh')).toContain('tools/prod/ferretdb-pg/build.sh');
+    expect(readRoot('tools/prod/ferretdb-pg/build.sh')).toContain('git apply --verbose "$here/id-lookup.patch"');
+    expect(readRoot('tools/prod/ferretdb-pg/id-lookup.patch')).toContain('+\tif k == "_id" {');
+    // main.go reads the variables FerretDB's own image reads.
+    const main = readRoot('tools/prod/ferretdb-pg/main.go');
+    for (const name of ['FERRETDB_LISTEN_ADDR', 'FERRETDB_POSTGRESQL_URL']) expect(main).toContain(`envOr("${name}"`);
     const env = envOf('ferretdb');
-    expect(env.FERRETDB_HANDLER).toBe('postgresql');
+    expect(env.FERRETDB_LISTEN_ADDR).toBe('0.0.0.0:27017');
     const url = new URL(env.FERRETDB_POSTGRESQL_URL);
     expect([url.protocol, url.hostname, url.port, url.pathname]).toEqual(['postgres:', 'postgresql', '5432', `/${FERRETDB_DATABASE}`]);
     expect([url.username, url.password]).toEqual([envOf('postgresql').POSTGRES_USER, envOf('postgresql').POSTGRES_PASSWORD]);

@@ -54,38 +54,12 @@ install_temporal_server() {
 install_ferretdb_pg() {
   if prod_up_to_date ferretdb-pg "$FERRETDB_PG_VERSION"; then say "ferretdb-pg $FERRETDB_PG_VERSION: up to date"; return 0; fi
   need go "install Go 1.24+ (https://go.dev/dl) to build FerretDB"
-  say "building FerretDB $FERRETDB_PG_VERSION (PostgreSQL backend) from Go modules"
-  # One patch, on a copy of the module: v1.24.2 pushes an `_id` equality down as `_jsonb->$1 @> $2`, which the
-  # btree index on `(_jsonb->'_id')` cannot serve, so every find, update and delete by `_id` read the whole
-  # table (13 ms at 10,000 session rows, 71 ms at 100,000). For string and ObjectId values containment is
-  # equality; `_jsonb->'_id' = $n` is the indexed expression. FerretDB still applies the full filter to what
-  # the backend returns, so only the cost changes.
-  local upstream work query
-  (cd "$ROOT/tools/prod/ferretdb-pg" && go mod download github.com/FerretDB/FerretDB) || return 1
-  upstream="$(cd "$ROOT/tools/prod/ferretdb-pg" && go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" || return 1
-  work="$PROD/ferretdb-pg-build"
-  rm -rf "$work" && mkdir -p "$work"
-  cp -r "$upstream" "$work/FerretDB" && chmod -R u+w "$work/FerretDB"
-  query="$work/FerretDB/internal/backends/postgresql/query.go"
-  python3 - "$query" <<'PY' || { say "ERROR: the FerretDB PostgreSQL _id patch did not apply"; return 1; }
-import sys
-path = sys.argv[1]
-src = open(path).read()
-head = 'func filterEqual(p *metadata.Placeholder, k any, v any, operator string) (filter string, args []any) {\n'
-patch = head + '''\tif k == "_id" {
-\t\tswitch v.(type) {
-\t\tcase string, types.ObjectID:
-\t\t\treturn metadata.IDColumn + " = " + p.Next(), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
-\t\t}
-\t}
-'''
-if src.count(head) != 1:
-    sys.exit(1)
-open(path, 'w').write(src.replace(head, patch))
-PY
-  cp "$ROOT/tools/prod/ferretdb-pg/go.mod" "$ROOT/tools/prod/ferretdb-pg/go.sum" "$ROOT/tools/prod/ferretdb-pg/main.go" "$work/"
-  (cd "$work" && go mod edit -replace "github.com/FerretDB/FerretDB=./FerretDB" &&
-    with_heartbeat "ferretdb-pg" nice -n 10 env CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$work/ferretdb-pg" .) || return 1
+  say "building FerretDB $FERRETDB_PG_VERSION (PostgreSQL backend) from Go modules, with tools/prod/ferretdb-pg/id-lookup.patch"
+  # The patch makes every `_id` lookup use the index (without it each one read the whole table); build.sh is the
+  # recipe the docker-compose image uses too.
+  local work="$PROD/ferretdb-pg-build"
+  with_heartbeat "ferretdb-pg" nice -n 10 bash "$ROOT/tools/prod/ferretdb-pg/build.sh" "$work" "$work/ferretdb-pg" ||
+    { say "ERROR: FerretDB did not build (or its _id patch did not apply)"; return 1; }
   # A rename, not an overwrite: a FerretDB already running keeps the binary it started with.
   mv -f "$work/ferretdb-pg" "$PROD_BIN/ferretdb-pg"
   rm -rf "$work"
