@@ -1,4 +1,4 @@
-import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Client, QueryNotRegisteredError, QueryRejectedError, WorkflowNotFoundError } from '@temporalio/client';
 import { SessionModel, sessionRowId } from '../db/models';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
@@ -17,16 +17,25 @@ export function parseSessionId(raw: string): number {
 export const sessionHandle = (temporal: Client, sessionId: number) => temporal.workflow.getHandle(sessionWorkflowId(sessionId));
 
 /**
- * The session as the workflow sees it; the read model answers once the workflow's history is gone
- * (retention). Another driver's session is reported as not found, never as forbidden.
+ * The session as the workflow sees it while it runs. Once it has completed, the read model answers: the workflow
+ * does not complete before its last view has landed there, and a query on a closed workflow would have a worker
+ * replay the whole history to answer it (the app's last poll, every later look at a finished session). The read
+ * model also answers once the history is gone (retention). Another driver's session is reported as not found,
+ * never as forbidden.
  */
 export async function loadSession(temporal: Client, sessionId: number, driverId?: string, justStarted = false): Promise<SessionView> {
   let view: SessionView | null = null;
   try {
-    view = await queryWithRetry(temporal, sessionId, justStarted);
+    view = await queryWithRetry(openWorkflowsOnly(temporal), sessionId, justStarted);
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    view = await storedView(sessionId);
+    if (err instanceof QueryRejectedError) {
+      // Closed. A row written before rows held views has none: only then is the history replayed.
+      view = (await storedView(sessionId)) ?? (await sessionHandle(temporal, sessionId).query(sessionViewQuery));
+    } else if (err instanceof WorkflowNotFoundError) {
+      view = await storedView(sessionId);
+    } else {
+      throw err;
+    }
   }
   if (!view || (driverId !== undefined && view.driverId !== driverId)) throw notFound(`parking session ${sessionId} not found`);
   return view;
@@ -60,6 +69,19 @@ export async function readSession(temporal: Client, sessionId: number, driverId?
 export async function storedView(sessionId: number): Promise<SessionView | null> {
   const row = await SessionModel.findById(sessionRowId(sessionId), { view: 1 }).lean();
   return (row?.view as SessionView | undefined) ?? null;
+}
+
+const openOnlyClients = new WeakMap<Client, Client>();
+
+/** The same client, except that the server refuses (QueryRejectedError) a query on a workflow that is not running. */
+function openWorkflowsOnly(temporal: Client): Client {
+  let client = openOnlyClients.get(temporal);
+  if (!client) {
+    const { connection, namespace, dataConverter, interceptors } = temporal.options;
+    client = new Client({ connection, namespace, dataConverter, interceptors, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+    openOnlyClients.set(temporal, client);
+  }
+  return client;
 }
 
 /**
