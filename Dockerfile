@@ -33,6 +33,9 @@ FROM app AS product
 # The workflow bundle, built once here: the worker loads it instead of running webpack at every start.
 RUN npx tsx workers/build-workflow-bundle.ts /app/dist/workflow-bundle.js
 ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+# glibc keeps an arena per allocating thread (up to 8 per core), each holding on to freed memory: two are enough
+# for the API and the worker (workers/process-options.ts; the worker's V8 flags are in docker-compose.yml).
+ENV MALLOC_ARENA_MAX=2
 # Run as the unprivileged user the node image provides; the tsx cache goes to its home.
 RUN chown -R node:node /app
 USER node

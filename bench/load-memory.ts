@@ -2,11 +2,14 @@
  * Worker memory per open session: N barrier sessions started straight through the client (opening them over HTTP
  * would measure the API, not the cache) wait for their car, on the task queue of a worker process of their own
  * (bench/load-worker.ts); that process's RSS before and after, divided by N, and its CPU per opened session.
+ * Each session's row is inserted first, as the API does before it starts a workflow (allocateSession): the
+ * worker's first projection then updates it, as in production. Without it every first projection created the row
+ * and took a slot in the one bench driver's session list, 10,000 of them racing for the same slots.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { SANDBOX_DEFAULTS } from '../src/config';
-import { SessionModel } from '../src/db/models';
+import { SessionModel, sessionRowId } from '../src/db/models';
 import { findParking, toParkingSnapshot } from '../src/db/parking-snapshot';
 import { sessionWorkflowId } from '../src/temporal/ids';
 import { sessionStartSearchAttributes } from '../src/temporal/session-search-attributes';
@@ -18,6 +21,7 @@ import { cpuMsOf, cpuSince, rssMiBOf, sampleCpu, type Processes } from './proc-s
 
 /** Far above any id the API allocates in a bench run. */
 export const OPEN_ID_BASE = 700_000_000;
+const DRIVER_ID = 'bench-open-sessions';
 
 export interface RssPoint {
   target: number;
@@ -46,18 +50,23 @@ export async function measureOpenSessions(worker: BenchWorker, processes: Proces
   const points: RssPoint[] = [];
   let opened = 0;
   for (const target of targets) {
+    // The rows first, outside the measured interval (the API's work, not the worker's).
+    const ids = Array.from({ length: Math.max(0, target - opened) }, (_, i) => OPEN_ID_BASE + opened + i);
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = ids.slice(i, i + 1000).map((sessionId) => ({ _id: sessionRowId(sessionId), sessionId, driverId: DRIVER_ID, parkingId: snapshot.id, kind: 'barrier', state: 'entering', version: 0 }));
+      await SessionModel.insertMany(rows, { ordered: false });
+    }
     const started = Date.now();
     const [cpuBefore, serversBefore, openedBefore] = [cpuMsOf(worker.pid), sampleCpu(processes), opened];
     // One budget per target for opening and settling both, so a slow machine cannot stretch the phase: opening
     // stops at 80 % of it, the rest (10 s at least) waits for the first projections.
     const deadline = started + budgetMs * 0.8;
-    const ids = Array.from({ length: Math.max(0, target - opened) }, (_, i) => OPEN_ID_BASE + opened + i);
     await pool(ids.length, 32, async (i) => {
       if (Date.now() > deadline) return;
       const sessionId = ids[i]!;
       const input: ParkingSessionInput = {
         sessionId,
-        driverId: 'bench-open-sessions',
+        driverId: DRIVER_ID,
         kind: 'barrier',
         parking: snapshot,
         createdAt: new Date().toISOString(),
@@ -73,10 +82,10 @@ export async function measureOpenSessions(worker: BenchWorker, processes: Proces
       });
       opened += 1;
     });
-    // Each session has run its first task once its first projection is in the read model.
+    // Each session has run its first task once its first projection is in the read model (version 1 on).
     const settleBy = Math.max(started + budgetMs, Date.now() + 10_000);
     // Bounded above: the lookups' seeded rows (bench/load-lookups.ts) have ids above these.
-    const projectedCount = () => SessionModel.countDocuments({ sessionId: { $gte: OPEN_ID_BASE, $lt: OPEN_ID_BASE + opened } });
+    const projectedCount = () => SessionModel.countDocuments({ sessionId: { $gte: OPEN_ID_BASE, $lt: OPEN_ID_BASE + opened }, version: { $gt: 0 } });
     let projected = await projectedCount();
     while (projected < opened && Date.now() < settleBy) {
       await new Promise((r) => setTimeout(r, 500));

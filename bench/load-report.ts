@@ -3,7 +3,9 @@ import type { CpuPerSession, LoadReport } from './load';
 import { STEPS } from './load-sessions';
 import { round } from './load-stats';
 
+/** A section with no rows (its phase was skipped) is not printed. */
 function table(head: string[], rows: (string | number)[][]): void {
+  if (rows.length === 0) return;
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isFinite(c) ? String(c) : '-') : c)));
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -32,19 +34,21 @@ export function printReport(r: LoadReport): void {
     table(['HTTP step p50/p99 ms', 'half load'], STEPS.map((s) => [s, `${h.steps[s]?.p50Ms}/${h.steps[s]?.p99Ms}`]));
   }
   const c = r.perSession;
-  table(
-    ['per session (history)', 'events', 'activities', 'local activities', 'workflow tasks', 'SA upserts', 'timers'],
-    [
-      ['card-paid barrier session', c.session.events, c.session.activities, c.session.localActivities, c.session.workflowTasks, c.session.searchAttributeUpserts, c.session.timers],
-      ['no-op of the same shape', c.noop.events, c.noop.activities, c.noop.localActivities, c.noop.workflowTasks, c.noop.searchAttributeUpserts, c.noop.timers],
-    ],
-  );
+  if (c) {
+    table(
+      ['per session (history)', 'events', 'activities', 'local activities', 'workflow tasks', 'SA upserts', 'timers'],
+      [
+        ['card-paid barrier session', c.session.events, c.session.activities, c.session.localActivities, c.session.workflowTasks, c.session.searchAttributeUpserts, c.session.timers],
+        ['no-op of the same shape', c.noop.events, c.noop.activities, c.noop.localActivities, c.noop.workflowTasks, c.noop.searchAttributeUpserts, c.noop.timers],
+      ],
+    );
+  }
   const cpuRow = (label: string, c: CpuPerSession) => {
     const ms = c.msPerSession;
     const sum = round(Object.values(ms).filter(Number.isFinite).reduce((a, b) => a + b, 0), 1);
     return [label, ms.temporal!, ms.ferretdb!, ms.bench!, sum, c.elsewhereMsPerSession, `${Math.round(c.machineBusy * 100)}%`];
   };
-  console.log(`CPU (utime + stime) per session by process; the bench process holds the API, worker, sandboxes and clients; ${r.cpus} CPUs\n`);
+  if (r.levels.length > 0) console.log(`CPU (utime + stime) per session by process; the bench process holds the API, worker, sandboxes and clients; ${r.cpus} CPUs\n`);
   table(
     ['CPU ms per session', 'temporal', 'ferretdb', 'bench process', 'sum', 'elsewhere', 'machine busy'],
     r.levels.flatMap((l) => [cpuRow(`c=${l.concurrency} full-stack`, l.cpu.fullStack), cpuRow(`c=${l.concurrency} no-op`, l.cpu.noop)]),

@@ -17,9 +17,10 @@ export async function pool(total: number, concurrency: number, task: (i: number)
   await Promise.all(lanes);
 }
 
-/** A list of positive integers from an env knob, e.g. BENCH_CONCURRENCY=1,4,16,32. */
+/** A list of positive integers from an env knob, e.g. BENCH_CONCURRENCY=1,4,16,32; set but empty: none (the phase is skipped). */
 export function intList(raw: string | undefined, fallback: number[]): number[] {
-  if (!raw) return fallback;
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') return [];
   const list = raw.split(',').map((s) => Number(s.trim()));
   if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`expected a list of positive integers, got "${raw}"`);
   return list;

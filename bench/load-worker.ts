@@ -13,6 +13,7 @@ import { freePort, ROOT } from '../src/platform/local-servers';
 import { DAILY_RECONCILIATION_SCHEDULE_ID } from '../src/temporal/schedules';
 import { workerSizing } from '../workers/run-worker';
 import { workflowBundle, type WorkerSizing } from '../workers/create-worker';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../workers/process-options';
 
 export interface BenchWorker {
   pid: number;
@@ -45,6 +46,7 @@ const READY_TIMEOUT_MS = 180_000;
  */
 function workerEnv(config: Config, taskQueue: string, healthPort: number, cachedWorkflows: number | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
+    ...WORKER_PROCESS_ENV,
     ...process.env,
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
@@ -99,7 +101,8 @@ export async function startBenchWorker(
     writeFileSync(env.WORKFLOW_BUNDLE_PATH, (await workflowBundle()).code);
   }
   const sizing = workerSizing(loadConfig(env));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started as the product starts it (workers/process-options.ts): its memory settings are part of what is measured.
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logCounts: Record<string, number> = {};
   // A line may be split across chunks: each stream keeps its unfinished one.
   const reader = () => {

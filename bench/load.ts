@@ -11,6 +11,7 @@
  *   BENCH_OPEN_SESSIONS=1000,10000  BENCH_OPEN_BUDGET_S=150 (per target, opening and settling)  BENCH_WORKER_CACHE=<max cached workflows of the open
  *   sessions' worker; default WORKER_MAX_CACHED_WORKFLOWS or the product's>  BENCH_LOOKUP_ROWS=10000,100000  BENCH_LOOKUP_SAMPLES=50
  *   BENCH_SEED_BUDGET_S=120  BENCH_LOOKUP_BUDGET_S=15  BENCH_RESULTS_FILE=<path>  TEMPORAL_ADDRESS / MONGODB_URI
+ * A list knob set to nothing skips its phase (BENCH_CONCURRENCY= BENCH_LOOKUP_ROWS= measures the open sessions only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -63,7 +64,8 @@ export interface LoadReport {
   levels: LevelResult[];
   /** Open-loop arrivals at half the best closed-loop throughput (null without a level that had no failure). */
   halfLoad: HalfLoadResult | null;
-  perSession: { session: HistoryCounts; noop: HistoryCounts };
+  /** Null when no concurrency level ran. */
+  perSession: { session: HistoryCounts; noop: HistoryCounts } | null;
   cpus: number;
   openSessionsWorker: OpenSessionsWorker;
   openSessions: RssPoint[];
@@ -101,8 +103,10 @@ async function main(): Promise<void> {
     const { config, temporal, processes } = stack;
     const log = (m: string) => process.stderr.write(`[bench:load] ${m}\n`);
     // Warm-up: the first session pays for bundles, connections and JIT.
-    await cardPaidSession(config);
-    await noopSessionRun(temporal);
+    if (concurrencies.length > 0) {
+      await cardPaidSession(config);
+      await noopSessionRun(temporal);
+    }
 
     const levels: LevelResult[] = [];
     const sessionIds: number[] = [];
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     }
 
     const sample = <T>(list: T[]) => list.slice(-5);
-    const perSession = {
+    const perSession = sessionIds.length === 0 ? null : {
       session: averageCounts(await Promise.all(sample(sessionIds).map((id) => countsOf(temporal, sessionWorkflow(id))))),
       noop: averageCounts(await Promise.all(sample(noopIds).map((id) => countsOf(temporal, id)))),
     };

@@ -89,11 +89,12 @@ const EnvSchema = z.object({
 
   /**
    * Worker sizing (per worker process; run N workers for more). The workflow cache holds open sessions' state in
-   * memory (about 250-300 KiB each); the rest are evicted and replayed from their history when their next event
-   * comes. Concurrent workflow tasks must not exceed it. Measured (bench:load): an idle worker with a prebuilt
-   * bundle holds 268 MiB; opening 10,000 sessions at once took it to 694 MiB while it fell behind.
+   * memory (about 200-300 KiB each); the rest are evicted and replayed from their history when their next event
+   * comes. Concurrent workflow tasks must not exceed it. Measured (bench:load, the worker started with the
+   * settings of workers/process-options.ts and a prebuilt bundle): about 210 MiB idle, 270-280 MiB with 1,000
+   * and with 10,000 sessions open at 100; 250 cached took it past 300 MB. Far more needs a larger heap ceiling there.
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
   /**
    * A workflow bundle built ahead (`npm run build:workflows`, the Docker image does it): the worker loads it instead
    * of running webpack at start-up, which took about 130 MiB of the worker's memory and seconds of its start.

@@ -4,6 +4,7 @@
  * production topology). Started in dependency order and awaited until each is ready.
  */
 import path from 'node:path';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../workers/process-options';
 import { ROOT, spawnServer, waitForPort, type LogTarget, type RunningServer } from './local-servers';
 
 export const APP_ENTRY_POINTS = {
@@ -33,9 +34,12 @@ function startApp(name: AppName, opts: AppProcessesOptions, onLine: (line: strin
     onLine(line);
     opts.log(name)(line);
   };
-  return spawnServer(name, process.execPath, ['--import', 'tsx', path.join(ROOT, APP_ENTRY_POINTS[name])], log, {
+  // The worker with its memory settings, as `npm run start:worker` starts it (workers/process-options.ts).
+  const worker = name === 'worker';
+  const args = [...(worker ? WORKER_NODE_FLAGS : []), '--import', 'tsx', path.join(ROOT, APP_ENTRY_POINTS[name])];
+  return spawnServer(name, process.execPath, args, log, {
     // At least info: the readiness checks wait for the worker's "polling task queue" line (NODE_ENV=test means warn).
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...opts.env },
+    env: { ...process.env, ...(worker ? WORKER_PROCESS_ENV : {}), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...opts.env },
     cwd: ROOT, // where `--import tsx` resolves from
   });
 }

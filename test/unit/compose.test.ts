@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { ConfigError, ENV_NAMES, loadConfig } from '../../src/config';
 import { FERRETDB_DATABASE, PG_PASSWORD, PG_USER, PROD_CONFIG_DIR, TEMPORAL_SCHEMAS } from '../../src/platform/prod-topology';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/search-attributes';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../workers/process-options';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -129,10 +130,14 @@ describe('docker-compose.yml', () => {
   it('runs the entry points of the package.json scripts', () => {
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(commandOf('api')).toBe('npx tsx src/main.ts');
-    expect(commandOf('worker')).toBe('npx tsx workers/main.ts');
+    // The worker with its memory settings (workers/process-options.ts); glibc's from the image's environment.
+    expect(commandOf('worker')).toBe(`npx tsx ${WORKER_NODE_FLAGS.join(' ')} workers/main.ts`);
     expect(commandOf('sandbox')).toBe('npx tsx sandbox/main.ts');
     expect(`npx ${scripts['start:api']}`).toBe(commandOf('api'));
-    expect(`npx ${scripts['start:worker']}`).toBe(commandOf('worker'));
+    const workerEnv = Object.entries(WORKER_PROCESS_ENV).map(([k, v]) => `${k}=${v}`);
+    expect(`npx ${scripts['start:worker']}`.replace(`${workerEnv.join(' ')} `, '')).toBe(commandOf('worker'));
+    expect(scripts['start:worker']).toMatch(new RegExp(`^${workerEnv.join(' ')} tsx `));
+    for (const [k, v] of Object.entries(WORKER_PROCESS_ENV)) expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toMatch(new RegExp(`^ENV ${k}=${v}$`, 'm'));
     expect(`npx ${scripts['start:sandbox']}`).toBe(commandOf('sandbox'));
   });
 

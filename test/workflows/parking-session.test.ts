@@ -241,3 +241,53 @@ test("the exit key opens on a payment callback that reaches the workflow in the 
     await second.running;
   }
 });
+
+test('sessions evicted from a two-workflow cache replay on their next event, and each is paid once', async () => {
+  // The production sizing in small: more open sessions than cached workflows (WORKER_MAX_CACHED_WORKFLOWS), so
+  // each session's next event finds it evicted and the worker rebuilds it from its history.
+  const taskQueue = `${w.taskQueue}-tiny-cache`;
+  const activities = createActivities(activityDeps(w.config, createProviderClients(w.config), w.env.client, taskQueue));
+  const sizing = { maxCachedWorkflows: 2, maxConcurrentWorkflowTaskExecutions: 2, maxConcurrentActivityTaskExecutions: 2, maxConcurrentLocalActivityExecutions: 2 };
+  const worker = await createWorker({ dataConverter: testDataConverter, connection: w.env.nativeConnection, namespace: w.env.namespace ?? 'default', taskQueue, activities, sizing });
+  const running = worker.run();
+  try {
+    const ids = [9020, 9021, 9022, 9023];
+    const handles = [];
+    for (const id of ids) {
+      const handle = await w.env.client.workflow.start(parkingSession, { workflowId: sessionWorkflowId(id), taskQueue, args: [input(id)] });
+      await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'entrance', macAddress: '76:86:BB:DE:63:AD' }] });
+      await handle.signal(gateEventSignal, { direction: 'entrance' });
+      handles.push(handle);
+    }
+    expect(worker.getStatus().numCachedWorkflows).toBeLessThanOrEqual(2);
+    await w.env.sleep('2 hours');
+    // Round the sessions step by step: each step of one session comes after the others pushed it out of the cache.
+    const finalized = [];
+    for (const handle of handles) finalized.push(await handle.executeUpdate(finalizeUpdate, { args: [{ securedParkingId: 187 }] }));
+    const attempts = [];
+    for (const handle of handles) attempts.push((await handle.executeUpdate(startPaymentUpdate, { args: [] })).attempt!);
+    for (const [i, handle] of handles.entries()) {
+      const { orderId, providerRef } = attempts[i]!;
+      await handle.signal(paymentResultSignal, { orderId, outcome: 'paid', providerRef: providerRef!, amount: finalized[i]!.amount!.gross, currency: 'RON' });
+    }
+    for (const handle of handles) {
+      const exit = await handle.executeUpdate(accessAttemptUpdate, { args: [{ direction: 'exit', macAddress: '76:86:BB:DE:63:AE' }] });
+      expect(exit.view.paymentStatus).toBe('paid');
+    }
+    for (const handle of handles) await handle.signal(gateEventSignal, { direction: 'exit' });
+    for (const [i, handle] of handles.entries()) {
+      expect(await handle.result()).toMatchObject({ state: 'closed', paymentStatus: 'paid', amount: finalized[i]!.amount });
+      // Replays book nothing twice: one attempt and one capture in the ledger.
+      const rows = await LedgerModel.find({ sessionId: String(ids[i]) }).lean();
+      expect(rows.map((r) => r.kind).sort()).toEqual(['attempt', 'capture']);
+      // Evicted indeed: besides the first, workflow tasks went to the task queue, not to the worker's sticky queue.
+      const scheduled = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowTaskScheduledEventAttributes);
+      const toTaskQueue = scheduled.filter((e) => e.workflowTaskScheduledEventAttributes!.taskQueue?.name === taskQueue);
+      expect(toTaskQueue.length).toBeGreaterThan(1);
+    }
+    expect(worker.getStatus().numCachedWorkflows).toBeLessThanOrEqual(2);
+  } finally {
+    worker.shutdown();
+    await running;
+  }
+});
