@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { tokenExpiry } from '../db/credentials';
-import { AccessTokenModel, GateModel, OpsUserModel, tokenRowId } from '../db/models';
+import { AccessTokenModel, CredentialKeyModel, GateModel, OpsUserModel, gateKeyId, opsKeyId, tokenRowId } from '../db/models';
 import { sha256Hex } from '../security/constant-time';
 import { unauthorized } from './errors';
 
@@ -60,18 +60,34 @@ export const requireDriver: RequestHandler = async (req, _res, next) => {
 export const requireOps: RequestHandler = async (req, _res, next) => {
   const token = bearerToken(req);
   if (!token) throw unauthorized('missing or invalid ops token');
-  const user = await OpsUserModel.findOne({ tokenHash: sha256Hex(token), active: true }, { name: 1 }).lean();
-  if (!user) throw unauthorized('missing or invalid ops token');
+  const tokenHash = sha256Hex(token);
+  // By `_id` twice (the token's key row, then its user), never by hash: an unknown token is one index miss.
+  const key = await CredentialKeyModel.findById(opsKeyId(tokenHash)).lean();
+  const user = key ? await OpsUserModel.findById(key.owner, { name: 1, tokenHash: 1, active: 1 }).lean() : null;
+  if (!user || user.tokenHash !== tokenHash || user.active !== true) throw unauthorized('missing or invalid ops token');
   req.opsUser = user.name;
   next();
 };
+
+/**
+ * The active gate a key belongs to: its key row by `_id` (`gate:<hash>`; an unknown key is one index miss, never a
+ * scan), then the gate by `_id`, whose own `keyHash` and `active` decide (a re-keyed or retired gate's old row
+ * grants nothing).
+ */
+export async function gateForKey(key: string): Promise<AuthenticatedGate | null> {
+  const keyHash = sha256Hex(key);
+  const row = await CredentialKeyModel.findById(gateKeyId(keyHash)).lean();
+  const gate = row ? await GateModel.findById(row.owner).lean() : null;
+  if (!gate || gate.keyHash !== keyHash || gate.active !== true) return null;
+  return { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+}
 
 /** Gate controllers: `X-API-Key`, one key per gate, bound to its parking, direction and MAC address. */
 export const requireGate: RequestHandler = async (req, _res, next) => {
   const key = req.get('x-api-key');
   if (!key) throw unauthorized('missing or invalid gate API key');
-  const gate = await GateModel.findOne({ keyHash: sha256Hex(key), active: true }).lean();
+  const gate = await gateForKey(key);
   if (!gate) throw unauthorized('missing or invalid gate API key');
-  req.gate = { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+  req.gate = gate;
   next();
 };

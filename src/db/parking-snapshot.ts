@@ -1,5 +1,5 @@
 import type { ParkingSnapshot } from '../../workflows/messages';
-import { ParkingModel, type ParkingDoc } from './models/parking';
+import { ParkingModel, parkingRowId, type ParkingDoc } from './models/parking';
 
 export function toParkingSnapshot(p: ParkingDoc): ParkingSnapshot {
   return {
@@ -16,8 +16,9 @@ export function toParkingSnapshot(p: ParkingDoc): ParkingSnapshot {
   };
 }
 
+/** By `_id` (src/db/models/parking.ts): one index lookup, however many parkings there are. */
 export async function findParking(id: number): Promise<ParkingDoc | null> {
-  return ParkingModel.findOne({ id }).lean<ParkingDoc>();
+  return ParkingModel.findById(parkingRowId(id)).lean<ParkingDoc>();
 }
 
 export async function findParkingByAreaCode(areaCode: string): Promise<ParkingDoc | null> {

@@ -5,7 +5,9 @@
  */
 import { hashPassword } from '../security/password';
 import { createGate, newSecretToken } from '../db/credentials';
-import { FleetModel, GateModel, OperatorModel, ParkingModel } from '../db/models';
+import { isDuplicateKey } from '../db/errors';
+import { moveLegacyReferenceRow } from '../db/migrate';
+import { CredentialKeyModel, FleetModel, GateModel, OperatorModel, ParkingModel, gateKeyId, parkingRowId } from '../db/models';
 import type { ParkingDoc } from '../db/models/parking';
 import { withTariffChange, type TariffTerms, type TariffVersion } from '../domain/tariff-versions';
 import type { FleetBody, GateBody, OperatorBody, ParkingBody } from './schemas';
@@ -39,7 +41,13 @@ export async function putParking(id: number, body: ParkingBody, now = new Date()
     const owner = await ParkingModel.findOne({ 'anpr.areaCode': body.anpr.area_code }, { id: 1 }).lean();
     if (owner && owner.id !== id) throw new ReferenceDataRejected('area_taken', `Autopay area ${body.anpr.area_code} belongs to parking ${owner.id}`);
   }
-  const existing = await ParkingModel.findOne({ id }).lean<ParkingDoc>();
+  const _id = parkingRowId(id);
+  let existing = await ParkingModel.findById(_id).lean<ParkingDoc>();
+  if (!existing) {
+    // New, or a row in the previous release's shape (ObjectId `_id`): move that first, keeping its history.
+    await moveLegacyReferenceRow('parkings', { id });
+    existing = await ParkingModel.findById(_id).lean<ParkingDoc>();
+  }
   const effectiveFrom = body.tariff_effective_from ? new Date(body.tariff_effective_from) : now;
   const versions = withTariffChange((existing?.tariffVersions ?? []) as TariffVersion[], storedTerms(existing?.tariff), terms(body.tariff), effectiveFrom, now);
   const latest = versions[versions.length - 1];
@@ -56,7 +64,13 @@ export async function putParking(id: number, body: ParkingBody, now = new Date()
     tariffVersions: versions,
     anpr: body.anpr ? { areaCode: body.anpr.area_code, operatorId: body.anpr.operator_id } : null,
   };
-  const parking = await ParkingModel.findOneAndUpdate({ id }, { $set: fields, $setOnInsert: { id, accessPoints: [] } }, { upsert: true, returnDocument: 'after' }).lean<ParkingDoc>();
+  const upsert = () =>
+    ParkingModel.findOneAndUpdate({ _id }, { $set: fields, $setOnInsert: { id, accessPoints: [] } }, { upsert: true, returnDocument: 'after' }).lean<ParkingDoc>();
+  // Two seeds creating it at once: the second insert fails on `_id`, and is then an update.
+  const parking = await upsert().catch(async (err: unknown) => {
+    if (!isDuplicateKey(err) || !(await ParkingModel.exists({ _id }))) throw err;
+    return upsert();
+  });
   return { created: !existing, parking: parking as ParkingDoc };
 }
 
@@ -66,27 +80,31 @@ export async function putParking(id: number, body: ParkingBody, now = new Date()
  */
 export async function putGate(parkingId: number, gateId: string, body: GateBody, key = newSecretToken()): Promise<{ id: string; key: string }> {
   const mac = body.mac_address.toUpperCase();
-  if (!(await ParkingModel.exists({ id: parkingId }))) throw new ReferenceDataRejected('unknown_parking', `parking ${parkingId} does not exist`);
+  if (!(await ParkingModel.exists({ _id: parkingRowId(parkingId) }))) throw new ReferenceDataRejected('unknown_parking', `parking ${parkingId} does not exist`);
   const other = await GateModel.findOne({ macAddress: mac, id: { $ne: gateId } }, { id: 1 }).lean();
   if (other) throw new ReferenceDataRejected('mac_taken', `MAC ${mac} belongs to gate ${other.id}`);
-  const previous = await GateModel.findOne({ id: gateId }, { parkingId: 1, macAddress: 1 }).lean();
+  if (!(await GateModel.exists({ _id: gateId }))) await moveLegacyReferenceRow('gates', { id: gateId });
+  const previous = await GateModel.findById(gateId, { parkingId: 1, macAddress: 1 }).lean();
   if (previous && previous.parkingId !== parkingId) throw new ReferenceDataRejected('gate_elsewhere', `gate ${gateId} belongs to parking ${previous.parkingId}`);
   const gate = await createGate({ id: gateId, parkingId, direction: body.direction, macAddress: mac }, key);
   const name = body.name ?? (body.direction === 'entrance' ? 'Entrance' : 'Exit');
   // Two writes, in an order that is safe to repeat: drop the gate's old MAC, then add the new one.
   const drop = [mac, ...(previous ? [previous.macAddress.toUpperCase()] : [])];
-  await ParkingModel.updateOne({ id: parkingId }, { $pull: { accessPoints: { macAddress: { $in: drop } } } });
+  await ParkingModel.updateOne({ _id: parkingRowId(parkingId) }, { $pull: { accessPoints: { macAddress: { $in: drop } } } });
   // $addToSet: two seeds racing add the same access point once.
-  await ParkingModel.updateOne({ id: parkingId }, { $addToSet: { accessPoints: { macAddress: mac, direction: body.direction, name } } });
+  await ParkingModel.updateOne({ _id: parkingRowId(parkingId) }, { $addToSet: { accessPoints: { macAddress: mac, direction: body.direction, name } } });
   return gate;
 }
 
 /** Takes a gate out of service: its key stops working and its access point leaves the parking. */
 export async function retireGate(parkingId: number, gateId: string): Promise<boolean> {
-  const gate = await GateModel.findOne({ id: gateId, parkingId }, { macAddress: 1 }).lean();
+  if (!(await GateModel.exists({ _id: gateId }))) await moveLegacyReferenceRow('gates', { id: gateId });
+  const gate = await GateModel.findOne({ _id: gateId, parkingId }, { macAddress: 1, keyHash: 1 }).lean();
   if (!gate) return false;
-  await GateModel.updateOne({ id: gateId }, { $set: { active: false } });
-  await ParkingModel.updateOne({ id: parkingId }, { $pull: { accessPoints: { macAddress: gate.macAddress.toUpperCase() } } });
+  await GateModel.updateOne({ _id: gateId }, { $set: { active: false } });
+  // The key's lookup row goes too (the inactive gate already refuses it).
+  await CredentialKeyModel.deleteOne({ _id: gateKeyId(gate.keyHash), owner: gateId });
+  await ParkingModel.updateOne({ _id: parkingRowId(parkingId) }, { $pull: { accessPoints: { macAddress: gate.macAddress.toUpperCase() } } });
   return true;
 }
 
