@@ -56,16 +56,23 @@ export const requireDriver: RequestHandler = async (req, _res, next) => {
   next();
 };
 
+/**
+ * The active ops user a token belongs to: by `_id` twice (the token's key row `ops:<hash>`, then its user), never
+ * by hash, so an unknown token is one index miss; the user's own `tokenHash` and `active` decide.
+ */
+export async function opsUserForToken(token: string): Promise<string | null> {
+  const tokenHash = sha256Hex(token);
+  const key = await CredentialKeyModel.findById(opsKeyId(tokenHash)).lean();
+  const user = key ? await OpsUserModel.findById(key.owner, { name: 1, tokenHash: 1, active: 1 }).lean() : null;
+  return user && user.tokenHash === tokenHash && user.active === true ? user.name : null;
+}
+
 /** Ops: a per-person Bearer token; the person's name is kept on the request for the audit trail. */
 export const requireOps: RequestHandler = async (req, _res, next) => {
   const token = bearerToken(req);
-  if (!token) throw unauthorized('missing or invalid ops token');
-  const tokenHash = sha256Hex(token);
-  // By `_id` twice (the token's key row, then its user), never by hash: an unknown token is one index miss.
-  const key = await CredentialKeyModel.findById(opsKeyId(tokenHash)).lean();
-  const user = key ? await OpsUserModel.findById(key.owner, { name: 1, tokenHash: 1, active: 1 }).lean() : null;
-  if (!user || user.tokenHash !== tokenHash || user.active !== true) throw unauthorized('missing or invalid ops token');
-  req.opsUser = user.name;
+  const user = token ? await opsUserForToken(token) : null;
+  if (!user) throw unauthorized('missing or invalid ops token');
+  req.opsUser = user;
   next();
 };
 
