@@ -11,6 +11,7 @@ import {
   MigrationBackupModel,
   MigrationModel,
   OpsUserModel,
+  ParkingAreaModel,
   ParkingModel,
   SessionKeyModel,
   SessionModel,
@@ -29,7 +30,8 @@ import {
  * (Order ids need no key: `<sessionId>-<attempt>` names its session.)
  * - ledger rows with an ObjectId `_id` → `_id` = idempotencyKey, each listed under its order id
  *   (src/db/ledger-orders.ts); its own marker (`ledger-by-key-1`), so databases past `keys-by-id-1` get it too.
- * - reference rows with an ObjectId `_id` (marker `reference-by-id-1`): parkings → `_id` = String(id), gates →
+ * - reference rows with an ObjectId `_id` (marker `reference-by-id-1`): parkings → `_id` = String(id) (and their
+ *   Autopay area's ParkingArea row), gates →
  *   `_id` = gate id and ops users → `_id` = name, each gate key and ops token getting its CredentialKey row.
  *
  * FerretDB has no transactions, so a row is moved in steps that any process can finish: save a copy
@@ -70,7 +72,7 @@ const Commands = z
   .loose();
 const LegacySession = z.object({ sessionId: z.number().int(), driverId: z.string(), version: z.number().nullish() }).loose();
 const LegacyLedger = z.object({ idempotencyKey: z.string().min(1), providerRefs: z.object({ orderId: z.string().optional() }).loose().nullish() }).loose();
-const LegacyParking = z.object({ id: z.number().int() }).loose();
+const LegacyParking = z.object({ id: z.number().int(), anpr: z.object({ areaCode: z.string().min(1) }).loose().nullish() }).loose();
 const LegacyGate = z.object({ id: z.string().min(1), keyHash: z.string().min(1) }).loose();
 const LegacyOpsUser = z.object({ name: z.string().min(1), tokenHash: z.string().min(1) }).loose();
 const LegacyToken = z.object({ tokenHash: z.string().regex(/^[0-9a-f]{64}$/), revokedAt: z.date().nullish(), revokedBy: z.string().nullish() }).loose();
@@ -160,7 +162,13 @@ const parkings: Target = {
   coll: () => ParkingModel.collection as unknown as mongo.Collection<Raw>,
   newId: (doc) => parkingRowId(LegacyParking.parse(doc).id),
   merge: async () => undefined,
-  keys: async () => undefined,
+  async keys(doc) {
+    // Its Autopay area's row (areas were unique among the old rows: putParking checked).
+    const { id, anpr } = LegacyParking.parse(doc);
+    if (anpr) await ParkingAreaModel.updateOne({ _id: anpr.areaCode }, { $set: { parkingId: id } }, { upsert: true }).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+  },
 };
 const gates: Target = {
   name: 'gates',

@@ -15,7 +15,7 @@ import { driverSessionRows } from '../../src/db/driver-sessions';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { SANDBOX_DEFAULTS } from '../../src/config';
 import { driverForToken, gateForKey, opsUserForToken } from '../../src/api/auth';
-import { findParking } from '../../src/db/parking-snapshot';
+import { findParking, findParkingByAreaCode } from '../../src/db/parking-snapshot';
 import { storedView } from '../../src/api/sessions';
 import { keyedStartId, priorStart } from '../../src/api/start-requests';
 import {
@@ -25,6 +25,7 @@ import {
   LedgerModel,
   LedgerOrderSlotModel,
   OpsUserModel,
+  ParkingAreaModel,
   ParkingModel,
   SessionKeyModel,
   SessionModel,
@@ -103,10 +104,11 @@ beforeAll(async () => {
           timeZone: 'Europe/Bucharest',
           vatPercent: '21',
           cardProvider: 'netopia',
-          anpr: null,
+          anpr: { areaCode: `area-${i}`, operatorId: 'op' },
         })),
         { ordered: false },
       ),
+      ParkingAreaModel.collection.insertMany(ids.map((i) => ({ _id: `area-${i}` as never, parkingId: i })), { ordered: false }),
       GateModel.collection.insertMany(
         ids.map((i) => ({ _id: `gate-${i}` as never, id: `gate-${i}`, parkingId: i, direction: 'entrance', macAddress: mac(i), keyHash: sha256Hex(gateKey(i)), active: true })),
         { ordered: false },
@@ -170,6 +172,7 @@ test.each([
   ['ledger row by idempotency key (refund, late capture)', () => LedgerModel.collection.collectionName, { _id: 'capture-42-1' }],
   ["an order's ledger rows (settlement)", () => LedgerOrderSlotModel.collection.collectionName, { _id: '42-1#1' }],
   ['parking by id (start, gate event, finalize, pricing)', () => ParkingModel.collection.collectionName, { _id: parkingRowId(42) }],
+  ['Autopay area → its parking (ANPR start)', () => ParkingAreaModel.collection.collectionName, { _id: 'area-42' }],
   ['gate key → its gate (key row)', () => CredentialKeyModel.collection.collectionName, { _id: gateKeyId(sha256Hex(gateKey(42))) }],
   ['gate by id', () => GateModel.collection.collectionName, { _id: 'gate-42' }],
   ['ops token → its user (key row)', () => CredentialKeyModel.collection.collectionName, { _id: opsKeyId(sha256Hex(opsToken(42))) }],
@@ -210,18 +213,25 @@ async function filtersOf(fn: () => Promise<unknown>): Promise<unknown[]> {
 }
 const onlyById = z.array(z.object({ _id: z.string() }).strict());
 
-test('a gate key, an ops token and a parking are found by _id lookups only, known or not', async () => {
+test('a gate key, an ops token, a parking and an Autopay area are found by _id lookups only, known or not', async () => {
   expect(onlyById.safeParse(await filtersOf(() => gateForKey(gateKey(42)))).data).toHaveLength(2);
   expect(onlyById.safeParse(await filtersOf(() => gateForKey('no-such-gate-key'))).data).toHaveLength(1);
   expect(onlyById.safeParse(await filtersOf(() => opsUserForToken(opsToken(42)))).data).toHaveLength(2);
   expect(onlyById.safeParse(await filtersOf(() => opsUserForToken('no-such-ops-token'))).data).toHaveLength(1);
   expect(onlyById.safeParse(await filtersOf(() => findParking(42))).data).toHaveLength(1);
   expect(onlyById.safeParse(await filtersOf(() => findParking(PARKINGS + 1))).data).toHaveLength(1);
+  expect(onlyById.safeParse(await filtersOf(() => findParkingByAreaCode('area-42'))).data).toHaveLength(2);
+  expect(onlyById.safeParse(await filtersOf(() => findParkingByAreaCode('no-such-area'))).data).toHaveLength(1);
 });
 
 test('parking by id (driver start, gate event, finalize, receipt)', async () => {
   measured.parking = await medianMs((i) => findParking(spread(PARKINGS)(i)), (v, i) => expect(v?.id).toBe(spread(PARKINGS)(i)));
   expect(measured.parking).toBeLessThan(BOUND_MS);
+});
+
+test('Autopay area → parking (ANPR start)', async () => {
+  measured.parkingArea = await medianMs((i) => findParkingByAreaCode(`area-${spread(PARKINGS)(i)}`), (v, i) => expect(v?.id).toBe(spread(PARKINGS)(i)));
+  expect(measured.parkingArea).toBeLessThan(BOUND_MS);
 });
 
 test('gate key → gate (every gate event), and an unknown key', async () => {

@@ -10,8 +10,8 @@ import { recordLedgerEntry } from '../../activities/ledger';
 import { createProjectionActivities } from '../../activities/projection';
 import { driverForToken, gateForKey, opsUserForToken } from '../../src/api/auth';
 import { createOpsUser } from '../../src/db/credentials';
-import { findParking } from '../../src/db/parking-snapshot';
-import { putGate, putParking, retireGate } from '../../src/reference-data/service';
+import { findParking, findParkingByAreaCode } from '../../src/db/parking-snapshot';
+import { putGate, putOperator, putParking, retireGate } from '../../src/reference-data/service';
 import { ParkingBody } from '../../src/reference-data/schemas';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { SANDBOX_DEFAULTS } from '../../src/config';
@@ -27,6 +27,7 @@ import {
   MigrationBackupModel,
   MigrationModel,
   OpsUserModel,
+  ParkingAreaModel,
   ParkingModel,
   SessionKeyModel,
   SessionModel,
@@ -73,7 +74,7 @@ function legacyParking(i: number) {
     timeZone: 'Europe/Bucharest',
     vatPercent: '21',
     cardProvider: 'netopia',
-    anpr: null,
+    anpr: i % 5 === 0 ? { areaCode: `legacy-area-${i}`, operatorId: 'legacy-operator' } : null,
     createdAt: now,
     updatedAt: now,
   };
@@ -275,6 +276,7 @@ async function expectMigrated(): Promise<void> {
   expect(await CredentialKeyModel.countDocuments({})).toBe(PARKINGS + OPS_USERS);
   for (let i = 0; i < PARKINGS; i++) {
     expect(await findParking(parkingId(i))).toMatchObject({ id: parkingId(i), name: `Legacy P ${i}`, accessPoints: [{ macAddress: gateMac(i) }], tariffVersions: [TARIFF] });
+    expect((await findParkingByAreaCode(`legacy-area-${i}`))?.id).toBe(i % 5 === 0 ? parkingId(i) : undefined);
     const gate = { id: `legacy-gate-${i}`, parkingId: parkingId(i), direction: 'entrance', macAddress: gateMac(i) };
     expect(await gateForKey(gateKey(i))).toEqual(i === 0 ? null : gate);
   }
@@ -380,4 +382,24 @@ test('seeding the same parking, gate and ops user from several processes at once
   expect(await gateForKey('seeded-gate-key')).toEqual({ id: 'seeded-gate', parkingId: id, direction: 'exit', macAddress: mac });
   expect(await opsUserForToken('seeded-ops-token')).toBe('seeded-ops');
   expect(await CredentialKeyModel.countDocuments({ owner: { $in: ['seeded-gate', 'seeded-ops'] } })).toBe(2);
+});
+
+test('an Autopay area belongs to one parking: taken is refused, given up it can be claimed, and its row follows', async () => {
+  await putOperator('area-operator', { name: 'Area operator', callback_auth: { method: 'basic', secret: 'area-operator-secret' } });
+  const withArea = (area: string) => ({ ...parkingBody('1.00'), anpr: { area_code: area, operator_id: 'area-operator' } });
+  await putParking(5961, withArea('harbour'));
+  expect((await findParkingByAreaCode('harbour'))?.id).toBe(5961);
+  await expect(putParking(5962, withArea('harbour'))).rejects.toMatchObject({ code: 'area_taken' });
+  // 5961 moves to another area: 'harbour' is free, its row goes, and 5962 can claim it.
+  await putParking(5961, withArea('quay'));
+  expect(await findParkingByAreaCode('harbour')).toBeNull();
+  await putParking(5962, withArea('harbour'));
+  expect((await findParkingByAreaCode('harbour'))?.id).toBe(5962);
+  expect((await findParkingByAreaCode('quay'))?.id).toBe(5961);
+  // A row left pointing at a parking that no longer names the area (a crash between the two writes) is taken over.
+  await ParkingAreaModel.collection.insertOne({ _id: 'dock' as never, parkingId: 5961 });
+  expect(await findParkingByAreaCode('dock')).toBeNull();
+  await putParking(5962, withArea('dock'));
+  expect((await findParkingByAreaCode('dock'))?.id).toBe(5962);
+  expect(await findParkingByAreaCode('harbour')).toBeNull();
 });

@@ -1,4 +1,4 @@
-export { ParkingModel, parkingRowId } from './parking';
+export { ParkingAreaModel, ParkingModel, parkingRowId } from './parking';
 export { DriverModel, AccessTokenModel, tokenRowId } from './driver';
 export { DriverSlotModel, IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
 export { LedgerModel, LedgerOrderSlotModel } from './ledger';

@@ -64,3 +64,11 @@ parkingSchema.index({ 'anpr.areaCode': 1 });
 
 export type ParkingDoc = InferSchemaType<typeof parkingSchema>;
 export const ParkingModel = model('Parking', parkingSchema);
+
+/**
+ * Autopay area code → its parking (`_id` = the area code), so an ANPR start finds its parking by `_id` twice. The
+ * parking's own `anpr.areaCode` decides: a row left by a parking that gave the area up points nowhere, and the next
+ * parking to claim the area takes it over (src/reference-data/service.ts).
+ */
+const parkingAreaSchema = new Schema({ _id: { type: String, required: true }, parkingId: { type: Number, required: true } }, { versionKey: false });
+export const ParkingAreaModel = model('ParkingArea', parkingAreaSchema);
