@@ -73,8 +73,8 @@ const Commands = z
 const LegacySession = z.object({ sessionId: z.number().int(), driverId: z.string(), version: z.number().nullish() }).loose();
 const LegacyLedger = z.object({ idempotencyKey: z.string().min(1), providerRefs: z.object({ orderId: z.string().optional() }).loose().nullish() }).loose();
 const LegacyParking = z.object({ id: z.number().int(), anpr: z.object({ areaCode: z.string().min(1) }).loose().nullish() }).loose();
-const LegacyGate = z.object({ id: z.string().min(1), keyHash: z.string().min(1) }).loose();
-const LegacyOpsUser = z.object({ name: z.string().min(1), tokenHash: z.string().min(1) }).loose();
+const LegacyGate = z.object({ id: z.string().min(1), keyHash: z.string().min(1), active: z.boolean().nullish() }).loose();
+const LegacyOpsUser = z.object({ name: z.string().min(1), tokenHash: z.string().min(1), active: z.boolean().nullish() }).loose();
 const LegacyToken = z.object({ tokenHash: z.string().regex(/^[0-9a-f]{64}$/), revokedAt: z.date().nullish(), revokedBy: z.string().nullish() }).loose();
 
 interface Target {
@@ -176,8 +176,8 @@ const gates: Target = {
   newId: (doc) => LegacyGate.parse(doc).id,
   merge: async () => undefined,
   async keys(doc) {
-    const { id, keyHash } = LegacyGate.parse(doc);
-    await putCredentialKey(gateKeyId(keyHash), id);
+    const { id, keyHash, active } = LegacyGate.parse(doc);
+    if (active !== false) await putCredentialKey(gateKeyId(keyHash), id); // a retired gate's key has no row
   },
 };
 const opsUsers: Target = {
@@ -186,8 +186,8 @@ const opsUsers: Target = {
   newId: (doc) => LegacyOpsUser.parse(doc).name,
   merge: async () => undefined,
   async keys(doc) {
-    const { name, tokenHash } = LegacyOpsUser.parse(doc);
-    await putCredentialKey(opsKeyId(tokenHash), name);
+    const { name, tokenHash, active } = LegacyOpsUser.parse(doc);
+    if (active !== false) await putCredentialKey(opsKeyId(tokenHash), name);
   },
 };
 const TARGETS = { sessions, tokens, ledger, parkings, gates, opsUsers };
@@ -244,6 +244,19 @@ async function legacyIds(t: Target): Promise<Types.ObjectId[]> {
     .map((r) => r._id as Types.ObjectId);
 }
 
+/**
+ * The key rows of rows already under their new `_id`: a previous-release process updates those rows by their
+ * natural key (it may give a gate a new key, or a parking an area) without writing key rows. Idempotent upserts,
+ * on the first run and on `--force`.
+ */
+async function writeKeysOfMoved(t: Target): Promise<void> {
+  const rows = await t.coll().find({ _id: { $type: 'string' } } as Raw).toArray();
+  await inParallel(rows, async (doc) => {
+    await t.keys(doc);
+    return false;
+  });
+}
+
 async function moveAll(t: Target): Promise<number> {
   return inParallel(await legacyIds(t), async (oldId) => {
     const doc = await t.coll().findOne({ _id: oldId });
@@ -270,6 +283,7 @@ export async function migrateDb(opts: { force?: boolean } = {}): Promise<Migrati
     gates: referenceDue ? await moveAll(gates) : 0,
     opsUsers: referenceDue ? await moveAll(opsUsers) : 0,
   };
+  if (referenceDue) for (const t of [parkings, gates, opsUsers]) await writeKeysOfMoved(t);
   for (const name of [KEYS_BY_ID, LEDGER_BY_KEY, REFERENCE_BY_ID]) {
     await MigrationModel.updateOne({ _id: name }, { $setOnInsert: { doneAt: new Date() } }, { upsert: true }).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
