@@ -1,4 +1,4 @@
-import { ParkingModel, SessionModel, sessionRowId } from '../src/db/models';
+import { ParkingModel, SessionModel, parkingRowId, sessionRowId } from '../src/db/models';
 import { localDay } from '../src/domain/calendar';
 import type { LedgerEntryInput } from './contracts';
 
@@ -9,7 +9,7 @@ const zones = new Map<number, { zone: string; until: number }>();
 async function parkingZone(parkingId: number): Promise<string | null> {
   const hit = zones.get(parkingId);
   if (hit && hit.until > Date.now()) return hit.zone;
-  const parking = await ParkingModel.findOne({ id: parkingId }, { timeZone: 1 }).lean<{ timeZone?: string } | null>();
+  const parking = await ParkingModel.findById(parkingRowId(parkingId), { timeZone: 1 }).lean<{ timeZone?: string } | null>();
   if (!parking?.timeZone) return null;
   zones.set(parkingId, { zone: parking.timeZone, until: Date.now() + ZONE_TTL_MS });
   return parking.timeZone;

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { priceStay } from '../src/domain/pricing';
 import { tariffInForce } from '../src/domain/tariff-versions';
 import { splitGross } from '../src/domain/vat';
-import { ParkingModel } from '../src/db/models';
+import { ParkingModel, parkingRowId } from '../src/db/models';
 import type { SessionActivities } from './contracts';
 
 /**
@@ -13,7 +13,7 @@ import type { SessionActivities } from './contracts';
 export function createPricingActivities(): Pick<SessionActivities, 'priceSession'> {
   return {
     async priceSession({ parkingId, startTime, endTime }) {
-      const parking = await ParkingModel.findOne({ id: parkingId }).lean();
+      const parking = await ParkingModel.findById(parkingRowId(parkingId)).lean();
       if (!parking?.tariff) throw ApplicationFailure.nonRetryable(`parking ${parkingId} not found`, 'NotFound');
       const tariff = tariffInForce(parking.tariffVersions ?? [], new Date(startTime)) ?? parking.tariff;
       try {

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { tokenExpiry } from '../db/credentials';
-import { AccessTokenModel, GateModel, OpsUserModel, tokenRowId } from '../db/models';
+import { AccessTokenModel, CredentialKeyModel, GateModel, OpsUserModel, gateKeyId, opsKeyId, tokenRowId } from '../db/models';
 import { sha256Hex } from '../security/constant-time';
 import { unauthorized } from './errors';
 
@@ -56,22 +56,45 @@ export const requireDriver: RequestHandler = async (req, _res, next) => {
   next();
 };
 
+/**
+ * The active ops user a token belongs to: by `_id` twice (the token's key row `ops:<hash>`, then its user), never
+ * by hash, so an unknown token is one index miss; the user's own `tokenHash` and `active` decide.
+ */
+export async function opsUserForToken(token: string): Promise<string | null> {
+  const tokenHash = sha256Hex(token);
+  const key = await CredentialKeyModel.findById(opsKeyId(tokenHash)).lean();
+  const user = key ? await OpsUserModel.findById(key.owner, { name: 1, tokenHash: 1, active: 1 }).lean() : null;
+  return user && user.tokenHash === tokenHash && user.active === true ? user.name : null;
+}
+
 /** Ops: a per-person Bearer token; the person's name is kept on the request for the audit trail. */
 export const requireOps: RequestHandler = async (req, _res, next) => {
   const token = bearerToken(req);
-  if (!token) throw unauthorized('missing or invalid ops token');
-  const user = await OpsUserModel.findOne({ tokenHash: sha256Hex(token), active: true }, { name: 1 }).lean();
+  const user = token ? await opsUserForToken(token) : null;
   if (!user) throw unauthorized('missing or invalid ops token');
-  req.opsUser = user.name;
+  req.opsUser = user;
   next();
 };
+
+/**
+ * The active gate a key belongs to: its key row by `_id` (`gate:<hash>`; an unknown key is one index miss, never a
+ * scan), then the gate by `_id`, whose own `keyHash` and `active` decide (a re-keyed or retired gate's old row
+ * grants nothing).
+ */
+export async function gateForKey(key: string): Promise<AuthenticatedGate | null> {
+  const keyHash = sha256Hex(key);
+  const row = await CredentialKeyModel.findById(gateKeyId(keyHash)).lean();
+  const gate = row ? await GateModel.findById(row.owner).lean() : null;
+  if (!gate || gate.keyHash !== keyHash || gate.active !== true) return null;
+  return { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+}
 
 /** Gate controllers: `X-API-Key`, one key per gate, bound to its parking, direction and MAC address. */
 export const requireGate: RequestHandler = async (req, _res, next) => {
   const key = req.get('x-api-key');
   if (!key) throw unauthorized('missing or invalid gate API key');
-  const gate = await GateModel.findOne({ keyHash: sha256Hex(key), active: true }).lean();
+  const gate = await gateForKey(key);
   if (!gate) throw unauthorized('missing or invalid gate API key');
-  req.gate = { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+  req.gate = gate;
   next();
 };

@@ -18,8 +18,11 @@ export async function connectDb(uri: string, timeoutMs = 3000, opts: { migrate?:
   await Promise.all(Object.values(mongoose.models).map((m) => m.init()));
   if (opts.migrate !== false) {
     const done = await migrateDb();
-    if (done.sessions + done.tokens + done.ledger + done.restored > 0) {
-      console.log(`[db] migrated ${done.sessions} session rows, ${done.tokens} tokens and ${done.ledger} ledger rows to _id keys (${done.restored} restored)`);
+    if (done.sessions + done.tokens + done.ledger + done.parkings + done.gates + done.opsUsers + done.restored > 0) {
+      console.log(
+        `[db] migrated ${done.sessions} session rows, ${done.tokens} tokens, ${done.ledger} ledger rows, ${done.parkings} parkings, ` +
+          `${done.gates} gates and ${done.opsUsers} ops users to _id keys (${done.restored} restored)`,
+      );
     }
   }
   return mongoose;

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../security/constant-time';
 import { isDuplicateKey } from './connection';
-import { AccessTokenModel, GateModel, OpsUserModel, tokenRowId } from './models';
+import { moveLegacyReferenceRow, putCredentialKey } from './migrate';
+import { AccessTokenModel, CredentialKeyModel, GateModel, OpsUserModel, gateKeyId, opsKeyId, tokenRowId } from './models';
 
 export const newSecretToken = (): string => randomBytes(32).toString('base64url');
 
@@ -32,10 +33,44 @@ export function tokenExpiry(row: { expiresAt?: Date | null; createdAt?: Date | n
   return new Date((row.createdAt ? new Date(row.createdAt).getTime() : 0) + ttlDays * DAY_MS);
 }
 
+/**
+ * Upserts the row with this string `_id`: two processes inserting it at once (seeds on every start) both succeed,
+ * the second as an update. Another unique field refusing it is the caller's error.
+ */
+async function upsertById(model: typeof GateModel | typeof OpsUserModel, _id: string, set: Record<string, unknown>): Promise<void> {
+  const put = () => (model as typeof GateModel).updateOne({ _id }, { $set: set }, { upsert: true });
+  await put().catch(async (err: unknown) => {
+    if (!isDuplicateKey(err) || !(await (model as typeof GateModel).exists({ _id }))) throw err;
+    await put();
+  });
+}
+
+/**
+ * Gives a gate or ops user (`_id` = owner) a new key hash, in an order whose every prefix is safe: the new key's
+ * CredentialKey row, then the owner's `keyHash`/`tokenHash` (from then on only the new key works: a lookup checks
+ * the owner's hash), then the old key's row goes. A crash leaves at most a row that grants nothing.
+ */
+async function rekeyOwner(opts: {
+  model: typeof GateModel | typeof OpsUserModel;
+  owner: string;
+  hashField: 'keyHash' | 'tokenHash';
+  keyId: (hash: string) => string;
+  hash: string;
+  set: Record<string, unknown>;
+}): Promise<void> {
+  const { model, owner, hashField, keyId, hash } = opts;
+  const previous = (await (model as typeof GateModel).findById(owner).lean()) as Record<string, unknown> | null;
+  await putCredentialKey(keyId(hash), owner);
+  await upsertById(model, owner, { ...opts.set, [hashField]: hash, active: true });
+  const old = previous?.[hashField];
+  if (typeof old === 'string' && old !== hash) await CredentialKeyModel.deleteOne({ _id: keyId(old), owner });
+}
+
 /** Creates (or, for an existing name, re-keys and re-activates) an ops user; returns the token to hand over. */
 export async function createOpsUser(name: string, token = newSecretToken()): Promise<{ name: string; token: string }> {
   if (!/^[A-Za-z0-9._@-]{2,64}$/.test(name)) throw new Error('ops user name: 2-64 letters, digits, . _ @ or -');
-  await OpsUserModel.updateOne({ name }, { $set: { tokenHash: sha256Hex(token), active: true } }, { upsert: true });
+  if (!(await OpsUserModel.exists({ _id: name }))) await moveLegacyReferenceRow('opsUsers', { name });
+  await rekeyOwner({ model: OpsUserModel, owner: name, hashField: 'tokenHash', keyId: opsKeyId, hash: sha256Hex(token), set: { name } });
   return { name, token };
 }
 
@@ -49,10 +84,14 @@ export interface GateSpec {
 /** Creates (or re-keys) the gate controller of one access point; returns its key to configure in the controller. */
 export async function createGate(spec: GateSpec, key = newSecretToken()): Promise<{ id: string; key: string }> {
   if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(spec.macAddress)) throw new Error(`gate ${spec.id}: ${spec.macAddress} is not a MAC address`);
-  await GateModel.updateOne(
-    { id: spec.id },
-    { $set: { parkingId: spec.parkingId, direction: spec.direction, macAddress: spec.macAddress.toUpperCase(), keyHash: sha256Hex(key), active: true } },
-    { upsert: true },
-  );
+  if (!(await GateModel.exists({ _id: spec.id }))) await moveLegacyReferenceRow('gates', { id: spec.id });
+  await rekeyOwner({
+    model: GateModel,
+    owner: spec.id,
+    hashField: 'keyHash',
+    keyId: gateKeyId,
+    hash: sha256Hex(key),
+    set: { id: spec.id, parkingId: spec.parkingId, direction: spec.direction, macAddress: spec.macAddress.toUpperCase() },
+  });
   return { id: spec.id, key };
 }

@@ -3,7 +3,24 @@ import { z } from 'zod';
 import { isDuplicateKey } from './errors';
 import { recordDriverSession } from './driver-sessions';
 import { recordOrderRow } from './ledger-orders';
-import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId, tokenRowId } from './models';
+import {
+  AccessTokenModel,
+  CredentialKeyModel,
+  GateModel,
+  LedgerModel,
+  MigrationBackupModel,
+  MigrationModel,
+  OpsUserModel,
+  ParkingAreaModel,
+  ParkingModel,
+  SessionKeyModel,
+  SessionModel,
+  gateKeyId,
+  opsKeyId,
+  parkingRowId,
+  sessionRowId,
+  tokenRowId,
+} from './models';
 
 /**
  * Re-keys rows written before hot lookups went by `_id` (docs/ARCHITECTURE.md, "Hot lookups are by `_id`"):
@@ -13,6 +30,9 @@ import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, Se
  * (Order ids need no key: `<sessionId>-<attempt>` names its session.)
  * - ledger rows with an ObjectId `_id` → `_id` = idempotencyKey, each listed under its order id
  *   (src/db/ledger-orders.ts); its own marker (`ledger-by-key-1`), so databases past `keys-by-id-1` get it too.
+ * - reference rows with an ObjectId `_id` (marker `reference-by-id-1`): parkings → `_id` = String(id) (and their
+ *   Autopay area's ParkingArea row), gates →
+ *   `_id` = gate id and ops users → `_id` = name, each gate key and ops token getting its CredentialKey row.
  *
  * FerretDB has no transactions, so a row is moved in steps that any process can finish: save a copy
  * (MigrationBackup), delete the old row, insert the new one (a row already there with that `_id` is merged, newest
@@ -23,6 +43,7 @@ import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, Se
  */
 export const KEYS_BY_ID = 'keys-by-id-1';
 export const LEDGER_BY_KEY = 'ledger-by-key-1';
+export const REFERENCE_BY_ID = 'reference-by-id-1';
 const PARALLEL = 8;
 
 export interface MigrationResult {
@@ -31,6 +52,9 @@ export interface MigrationResult {
   sessions: number;
   tokens: number;
   ledger: number;
+  parkings: number;
+  gates: number;
+  opsUsers: number;
   /** Saved copies found when the run began (left by an interrupted run, or of a move in progress elsewhere). */
   restored: number;
 }
@@ -48,10 +72,13 @@ const Commands = z
   .loose();
 const LegacySession = z.object({ sessionId: z.number().int(), driverId: z.string(), version: z.number().nullish() }).loose();
 const LegacyLedger = z.object({ idempotencyKey: z.string().min(1), providerRefs: z.object({ orderId: z.string().optional() }).loose().nullish() }).loose();
+const LegacyParking = z.object({ id: z.number().int(), anpr: z.object({ areaCode: z.string().min(1) }).loose().nullish() }).loose();
+const LegacyGate = z.object({ id: z.string().min(1), keyHash: z.string().min(1), active: z.boolean().nullish() }).loose();
+const LegacyOpsUser = z.object({ name: z.string().min(1), tokenHash: z.string().min(1), active: z.boolean().nullish() }).loose();
 const LegacyToken = z.object({ tokenHash: z.string().regex(/^[0-9a-f]{64}$/), revokedAt: z.date().nullish(), revokedBy: z.string().nullish() }).loose();
 
 interface Target {
-  name: 'sessions' | 'tokens' | 'ledger';
+  name: 'sessions' | 'tokens' | 'ledger' | 'parkings' | 'gates' | 'opsUsers';
   coll: () => mongo.Collection<Raw>;
   newId: (doc: Raw) => string | Types.ObjectId;
   /** The new row was already there (another process, or a projection): bring it up to the saved copy if newer. */
@@ -115,7 +142,55 @@ const ledger: Target = {
     if (providerRefs?.orderId) await recordOrderRow(providerRefs.orderId, idempotencyKey);
   },
 };
-const TARGETS = { sessions, tokens, ledger };
+
+/** Upserts a key row (`_id` → owner); two processes writing the same row at once both succeed. */
+export async function putCredentialKey(id: string, owner: string): Promise<void> {
+  const put = () => CredentialKeyModel.updateOne({ _id: id }, { $set: { owner } }, { upsert: true });
+  await put().catch((err: unknown) => {
+    if (isDuplicateKey(err)) return put(); // the other upsert inserted it: now an update
+    throw err;
+  });
+}
+
+/*
+ * Reference rows keep a unique natural key (`id`, `name`), so the row under the new `_id` can only be inserted once
+ * the old one is gone, and writers (src/reference-data/service.ts, src/db/credentials.ts) finish a move in progress
+ * before they write (`moveLegacyReferenceRow`): a row already under the new `_id` is the moved row or newer.
+ */
+const parkings: Target = {
+  name: 'parkings',
+  coll: () => ParkingModel.collection as unknown as mongo.Collection<Raw>,
+  newId: (doc) => parkingRowId(LegacyParking.parse(doc).id),
+  merge: async () => undefined,
+  async keys(doc) {
+    // Its Autopay area's row (areas were unique among the old rows: putParking checked).
+    const { id, anpr } = LegacyParking.parse(doc);
+    if (anpr) await ParkingAreaModel.updateOne({ _id: anpr.areaCode }, { $set: { parkingId: id } }, { upsert: true }).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+  },
+};
+const gates: Target = {
+  name: 'gates',
+  coll: () => GateModel.collection as unknown as mongo.Collection<Raw>,
+  newId: (doc) => LegacyGate.parse(doc).id,
+  merge: async () => undefined,
+  async keys(doc) {
+    const { id, keyHash, active } = LegacyGate.parse(doc);
+    if (active !== false) await putCredentialKey(gateKeyId(keyHash), id); // a retired gate's key has no row
+  },
+};
+const opsUsers: Target = {
+  name: 'opsUsers',
+  coll: () => OpsUserModel.collection as unknown as mongo.Collection<Raw>,
+  newId: (doc) => LegacyOpsUser.parse(doc).name,
+  merge: async () => undefined,
+  async keys(doc) {
+    const { name, tokenHash, active } = LegacyOpsUser.parse(doc);
+    if (active !== false) await putCredentialKey(opsKeyId(tokenHash), name);
+  },
+};
+const TARGETS = { sessions, tokens, ledger, parkings, gates, opsUsers };
 
 const backups = () => MigrationBackupModel.collection as unknown as mongo.Collection<Raw>;
 const backupId = (t: Target, newId: string | Types.ObjectId) => `${t.name}:${String(newId)}`;
@@ -159,7 +234,7 @@ async function inParallel<T>(items: T[], fn: (item: T) => Promise<boolean>): Pro
 
 /** Legacy rows by their old `_id` (one scan of each collection; each row is then read and moved by `_id`). */
 async function legacyIds(t: Target): Promise<Types.ObjectId[]> {
-  if (t.name === 'sessions' || t.name === 'ledger') {
+  if (t.name !== 'tokens') {
     const rows = await t.coll().find({ _id: { $type: 'objectId' } } as Raw, { projection: { _id: 1 } }).toArray();
     return rows.map((r) => r._id as unknown).filter(isObjectId);
   }
@@ -167,6 +242,19 @@ async function legacyIds(t: Target): Promise<Types.ObjectId[]> {
   return rows
     .filter((r) => isObjectId(r._id) && typeof r.tokenHash === 'string' && !tokenRowId(r.tokenHash).equals(r._id))
     .map((r) => r._id as Types.ObjectId);
+}
+
+/**
+ * The key rows of rows already under their new `_id`: a previous-release process updates those rows by their
+ * natural key (it may give a gate a new key, or a parking an area) without writing key rows. Idempotent upserts,
+ * on the first run and on `--force`.
+ */
+async function writeKeysOfMoved(t: Target): Promise<void> {
+  const rows = await t.coll().find({ _id: { $type: 'string' } } as Raw).toArray();
+  await inParallel(rows, async (doc) => {
+    await t.keys(doc);
+    return false;
+  });
 }
 
 async function moveAll(t: Target): Promise<number> {
@@ -178,8 +266,8 @@ async function moveAll(t: Target): Promise<number> {
 
 export async function migrateDb(opts: { force?: boolean } = {}): Promise<MigrationResult> {
   const due = async (name: string) => opts.force === true || !(await MigrationModel.exists({ _id: name }));
-  const [keysDue, ledgerDue] = [await due(KEYS_BY_ID), await due(LEDGER_BY_KEY)];
-  if (!keysDue && !ledgerDue) return { skipped: true, sessions: 0, tokens: 0, ledger: 0, restored: 0 };
+  const [keysDue, ledgerDue, referenceDue] = [await due(KEYS_BY_ID), await due(LEDGER_BY_KEY), await due(REFERENCE_BY_ID)];
+  if (!keysDue && !ledgerDue && !referenceDue) return { skipped: true, sessions: 0, tokens: 0, ledger: 0, parkings: 0, gates: 0, opsUsers: 0, restored: 0 };
   const left = await backups().find({}, { projection: { _id: 1, target: 1 } }).toArray();
   for (const b of left) {
     const t = TARGETS[b.target as keyof typeof TARGETS];
@@ -191,8 +279,12 @@ export async function migrateDb(opts: { force?: boolean } = {}): Promise<Migrati
     sessions: keysDue ? await moveAll(sessions) : 0,
     tokens: keysDue ? await moveAll(tokens) : 0,
     ledger: ledgerDue ? await moveAll(ledger) : 0,
+    parkings: referenceDue ? await moveAll(parkings) : 0,
+    gates: referenceDue ? await moveAll(gates) : 0,
+    opsUsers: referenceDue ? await moveAll(opsUsers) : 0,
   };
-  for (const name of [KEYS_BY_ID, LEDGER_BY_KEY]) {
+  if (referenceDue) for (const t of [parkings, gates, opsUsers]) await writeKeysOfMoved(t);
+  for (const name of [KEYS_BY_ID, LEDGER_BY_KEY, REFERENCE_BY_ID]) {
     await MigrationModel.updateOne({ _id: name }, { $setOnInsert: { doneAt: new Date() } }, { upsert: true }).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });
@@ -213,4 +305,20 @@ export async function rekeyLegacySession(sessionId: number): Promise<boolean> {
 export async function rekeyLegacyLedgerRow(idempotencyKey: string): Promise<boolean> {
   const doc = await ledger.coll().findOne({ idempotencyKey, _id: { $type: 'objectId' } } as Raw);
   return doc ? rekey(ledger, doc) : false;
+}
+
+/**
+ * Before a write to a parking, gate or ops user missing under its new `_id`: moves a row a previous-release process
+ * wrote in the old shape (a scan, on this write path only, never on a request's lookup), or finishes a move another
+ * process left halfway (its saved copy). Afterwards the row, if it exists, is under its new `_id`.
+ */
+export async function moveLegacyReferenceRow(target: 'parkings' | 'gates' | 'opsUsers', key: { id: number } | { id: string } | { name: string }): Promise<void> {
+  const t = TARGETS[target];
+  const doc = await t.coll().findOne({ ...key, _id: { $type: 'objectId' } } as Raw);
+  if (doc) {
+    await rekey(t, doc);
+    return;
+  }
+  const newId = 'name' in key ? key.name : typeof key.id === 'number' ? parkingRowId(key.id) : key.id;
+  await restore(t, backupId(t, newId));
 }

@@ -1,5 +1,5 @@
 import type { ParkingSnapshot } from '../../workflows/messages';
-import { ParkingModel, type ParkingDoc } from './models/parking';
+import { ParkingAreaModel, ParkingModel, parkingRowId, type ParkingDoc } from './models/parking';
 
 export function toParkingSnapshot(p: ParkingDoc): ParkingSnapshot {
   return {
@@ -16,10 +16,14 @@ export function toParkingSnapshot(p: ParkingDoc): ParkingSnapshot {
   };
 }
 
+/** By `_id` (src/db/models/parking.ts): one index lookup, however many parkings there are. */
 export async function findParking(id: number): Promise<ParkingDoc | null> {
-  return ParkingModel.findOne({ id }).lean<ParkingDoc>();
+  return ParkingModel.findById(parkingRowId(id)).lean<ParkingDoc>();
 }
 
+/** Through the area's row, by `_id` twice (an unknown area is one index miss); the parking must still hold it. */
 export async function findParkingByAreaCode(areaCode: string): Promise<ParkingDoc | null> {
-  return ParkingModel.findOne({ 'anpr.areaCode': areaCode }).lean<ParkingDoc>();
+  const area = await ParkingAreaModel.findById(areaCode).lean();
+  const parking = area ? await findParking(area.parkingId) : null;
+  return parking?.anpr?.areaCode === areaCode ? parking : null;
 }

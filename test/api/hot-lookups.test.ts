@@ -1,5 +1,6 @@
 /**
- * The lookups on a request's hot path cost the same at 100 rows and at 100,000: each goes by `_id`, which FerretDB
+ * The lookups on a request's hot path cost the same at 100 rows and at 100,000 (20,000 parkings and gates): each
+ * goes by `_id`, which FerretDB
  * (as built by tools/build-ferretdb.sh) and MongoDB both answer from an index. Checked two ways:
  * - structurally: FerretDB's explain of each lookup's filter shows the `_id` pushed down and SQLite searching the
  *   `_id` index (SEARCH ... USING INDEX), not scanning the table;
@@ -13,10 +14,28 @@ import { allocateSession } from '../../src/api/routes/car-driver';
 import { driverSessionRows } from '../../src/db/driver-sessions';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { SANDBOX_DEFAULTS } from '../../src/config';
-import { driverForToken } from '../../src/api/auth';
+import { driverForToken, gateForKey, opsUserForToken } from '../../src/api/auth';
+import { findParking, findParkingByAreaCode } from '../../src/db/parking-snapshot';
 import { storedView } from '../../src/api/sessions';
 import { keyedStartId, priorStart } from '../../src/api/start-requests';
-import { AccessTokenModel, LedgerModel, LedgerOrderSlotModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId, tokenRowId } from '../../src/db/models';
+import {
+  AccessTokenModel,
+  CredentialKeyModel,
+  GateModel,
+  LedgerModel,
+  LedgerOrderSlotModel,
+  OpsUserModel,
+  ParkingAreaModel,
+  ParkingModel,
+  SessionKeyModel,
+  SessionModel,
+  StartRequestModel,
+  gateKeyId,
+  opsKeyId,
+  parkingRowId,
+  sessionRowId,
+  tokenRowId,
+} from '../../src/db/models';
 import { startSessionIdsAt } from '../../src/db/session-ids';
 import { sha256Hex } from '../../src/security/constant-time';
 import { connectTestDb, dropTestDb } from '../helpers/db';
@@ -31,6 +50,14 @@ const HEAVY_SESSIONS = 150;
 const heavyIds: number[] = [];
 const command = (i: number) => i.toString(16).padStart(32, '0');
 const token = (i: number) => `hot-lookup-token-${i}`;
+/** Reference data: an operator with many parkings, each with a gate, and many ops users. */
+const PARKINGS = 20_000;
+const OPS_USERS = 5_000;
+const gateKey = (i: number) => `hot-lookup-gate-key-${i}`;
+const opsToken = (i: number) => `hot-lookup-ops-token-${i}`;
+const mac = (i: number) => `02:00:${i.toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1:')}`.toUpperCase();
+/** Spreads the timed lookups over a table of `n` rows. */
+const spread = (n: number) => (i: number) => 1 + (i % n);
 
 beforeAll(async () => {
   await connectTestDb('hot_lookups');
@@ -61,6 +88,42 @@ beforeAll(async () => {
       StartRequestModel.collection.insertMany(ids.map((i) => ({ _id: keyedStartId(`driver-${i % 5000}`, `k${i}`) as never, sessionId: i, parkingId: 187 })), { ordered: false }),
     ]);
   }
+  for (let from = 1; from <= PARKINGS; from += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, PARKINGS - from + 1) }, (_, k) => from + k);
+    const tariff = { graceMinutes: 10, intervalMinutes: 60, pricePerInterval: '5.00', dailyCap: null };
+    await Promise.all([
+      ParkingModel.collection.insertMany(
+        ids.map((i) => ({
+          _id: parkingRowId(i) as never,
+          id: i,
+          name: `P ${i}`,
+          currency: 'RON',
+          accessPoints: [{ macAddress: mac(i), direction: 'entrance', name: 'Entrance' }],
+          tariff,
+          tariffVersions: [{ effectiveFrom: new Date(0), ...tariff }],
+          timeZone: 'Europe/Bucharest',
+          vatPercent: '21',
+          cardProvider: 'netopia',
+          anpr: { areaCode: `area-${i}`, operatorId: 'op' },
+        })),
+        { ordered: false },
+      ),
+      ParkingAreaModel.collection.insertMany(ids.map((i) => ({ _id: `area-${i}` as never, parkingId: i })), { ordered: false }),
+      GateModel.collection.insertMany(
+        ids.map((i) => ({ _id: `gate-${i}` as never, id: `gate-${i}`, parkingId: i, direction: 'entrance', macAddress: mac(i), keyHash: sha256Hex(gateKey(i)), active: true })),
+        { ordered: false },
+      ),
+      CredentialKeyModel.collection.insertMany(ids.map((i) => ({ _id: gateKeyId(sha256Hex(gateKey(i))) as never, owner: `gate-${i}` })), { ordered: false }),
+    ]);
+  }
+  await OpsUserModel.collection.insertMany(
+    Array.from({ length: OPS_USERS }, (_, k) => ({ _id: `ops-${k + 1}` as never, name: `ops-${k + 1}`, tokenHash: sha256Hex(opsToken(k + 1)), active: true })),
+    { ordered: false },
+  );
+  await CredentialKeyModel.collection.insertMany(
+    Array.from({ length: OPS_USERS }, (_, k) => ({ _id: opsKeyId(sha256Hex(opsToken(k + 1))) as never, owner: `ops-${k + 1}` })),
+    { ordered: false },
+  );
   await startSessionIdsAt(ROWS + 1);
   // A driver with more sessions than the list shows, started the way the API starts them.
   for (let k = 0; k < HEAVY_SESSIONS; k++) {
@@ -108,6 +171,12 @@ test.each([
   ['start request', () => StartRequestModel.collection.collectionName, { _id: keyedStartId('driver-42', 'k42') }],
   ['ledger row by idempotency key (refund, late capture)', () => LedgerModel.collection.collectionName, { _id: 'capture-42-1' }],
   ["an order's ledger rows (settlement)", () => LedgerOrderSlotModel.collection.collectionName, { _id: '42-1#1' }],
+  ['parking by id (start, gate event, finalize, pricing)', () => ParkingModel.collection.collectionName, { _id: parkingRowId(42) }],
+  ['Autopay area → its parking (ANPR start)', () => ParkingAreaModel.collection.collectionName, { _id: 'area-42' }],
+  ['gate key → its gate (key row)', () => CredentialKeyModel.collection.collectionName, { _id: gateKeyId(sha256Hex(gateKey(42))) }],
+  ['gate by id', () => GateModel.collection.collectionName, { _id: 'gate-42' }],
+  ['ops token → its user (key row)', () => CredentialKeyModel.collection.collectionName, { _id: opsKeyId(sha256Hex(opsToken(42))) }],
+  ['ops user by name', () => OpsUserModel.collection.collectionName, { _id: 'ops-42' }],
 ])('%s: SQLite searches the _id index (no scan)', async (_name, collection, filter) => {
   const { plan, pushdown } = await explainFind(collection(), filter);
   expect(pushdown).toBe(true);
@@ -115,10 +184,73 @@ test.each([
   expect(plan).not.toMatch(/\bSCAN\b/);
 });
 
-test('the check above can fail: a lookup by another field scans', async () => {
-  const { plan, pushdown } = await explainFind(SessionModel.collection.collectionName, { sessionId: 42 });
+test.each([
+  ['session by sessionId', () => SessionModel.collection.collectionName, { sessionId: 42 }],
+  ['parking by its id field (the lookup replaced)', () => ParkingModel.collection.collectionName, { id: 42 }],
+  ['gate by key hash (the lookup replaced)', () => GateModel.collection.collectionName, { keyHash: sha256Hex(gateKey(42)), active: true }],
+])('the check above can fail: %s scans', async (_name, collection, filter) => {
+  const { plan, pushdown } = await explainFind(collection(), filter);
   expect(pushdown).toBe(false);
   expect(plan).toMatch(/\bSCAN\b/);
+});
+
+test('the seed is there: 20,000 parkings with a gate each, and 5,000 ops users', async () => {
+  expect(await ParkingModel.estimatedDocumentCount()).toBe(PARKINGS);
+  expect(await GateModel.estimatedDocumentCount()).toBe(PARKINGS);
+  expect(await CredentialKeyModel.estimatedDocumentCount()).toBe(PARKINGS + OPS_USERS);
+});
+
+/** The filters of every query `fn` issues (mongoose's debug hook). */
+async function filtersOf(fn: () => Promise<unknown>): Promise<unknown[]> {
+  const filters: unknown[] = [];
+  mongoose.set('debug', (_collection: string, _method: string, filter: unknown) => filters.push(filter));
+  try {
+    await fn();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return filters;
+}
+const onlyById = z.array(z.object({ _id: z.string() }).strict());
+
+test('a gate key, an ops token, a parking and an Autopay area are found by _id lookups only, known or not', async () => {
+  expect(onlyById.safeParse(await filtersOf(() => gateForKey(gateKey(42)))).data).toHaveLength(2);
+  expect(onlyById.safeParse(await filtersOf(() => gateForKey('no-such-gate-key'))).data).toHaveLength(1);
+  expect(onlyById.safeParse(await filtersOf(() => opsUserForToken(opsToken(42)))).data).toHaveLength(2);
+  expect(onlyById.safeParse(await filtersOf(() => opsUserForToken('no-such-ops-token'))).data).toHaveLength(1);
+  expect(onlyById.safeParse(await filtersOf(() => findParking(42))).data).toHaveLength(1);
+  expect(onlyById.safeParse(await filtersOf(() => findParking(PARKINGS + 1))).data).toHaveLength(1);
+  expect(onlyById.safeParse(await filtersOf(() => findParkingByAreaCode('area-42'))).data).toHaveLength(2);
+  expect(onlyById.safeParse(await filtersOf(() => findParkingByAreaCode('no-such-area'))).data).toHaveLength(1);
+});
+
+test('parking by id (driver start, gate event, finalize, receipt)', async () => {
+  measured.parking = await medianMs((i) => findParking(spread(PARKINGS)(i)), (v, i) => expect(v?.id).toBe(spread(PARKINGS)(i)));
+  expect(measured.parking).toBeLessThan(BOUND_MS);
+});
+
+test('Autopay area → parking (ANPR start)', async () => {
+  measured.parkingArea = await medianMs((i) => findParkingByAreaCode(`area-${spread(PARKINGS)(i)}`), (v, i) => expect(v?.id).toBe(spread(PARKINGS)(i)));
+  expect(measured.parkingArea).toBeLessThan(BOUND_MS);
+});
+
+test('gate key → gate (every gate event), and an unknown key', async () => {
+  measured.gateKey = await medianMs(
+    (i) => gateForKey(gateKey(spread(PARKINGS)(i))),
+    (v, i) => expect(v).toEqual({ id: `gate-${spread(PARKINGS)(i)}`, parkingId: spread(PARKINGS)(i), direction: 'entrance', macAddress: mac(spread(PARKINGS)(i)) }),
+  );
+  expect(measured.gateKey).toBeLessThan(BOUND_MS);
+  measured.unknownGateKey = await medianMs((i) => gateForKey(`unknown-${i}`), (v) => expect(v).toBeNull());
+  expect(measured.unknownGateKey).toBeLessThan(BOUND_MS);
+  // The query it replaced (a scan here), for the record.
+  const t0 = performance.now();
+  expect(await GateModel.findOne({ keyHash: sha256Hex('unknown'), active: true }).lean()).toBeNull();
+  measured.gateKeyByScan = performance.now() - t0;
+});
+
+test('ops token → ops user (every ops request)', async () => {
+  measured.opsToken = await medianMs((i) => opsUserForToken(opsToken(spread(OPS_USERS)(i))), (v, i) => expect(v).toBe(`ops-${spread(OPS_USERS)(i)}`));
+  expect(measured.opsToken).toBeLessThan(BOUND_MS);
 });
 
 test('session by id (the read model, when the workflow is gone)', async () => {

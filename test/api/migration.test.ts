@@ -8,14 +8,31 @@ import path from 'node:path';
 import { Types } from 'mongoose';
 import { recordLedgerEntry } from '../../activities/ledger';
 import { createProjectionActivities } from '../../activities/projection';
-import { driverForToken } from '../../src/api/auth';
+import { driverForToken, gateForKey, opsUserForToken } from '../../src/api/auth';
+import { createOpsUser } from '../../src/db/credentials';
+import { findParking, findParkingByAreaCode } from '../../src/db/parking-snapshot';
+import { putGate, putOperator, putParking, retireGate } from '../../src/reference-data/service';
+import { ParkingBody } from '../../src/reference-data/schemas';
 import { sessionByAccessCommand } from '../../src/api/routes/gates';
 import { SANDBOX_DEFAULTS } from '../../src/config';
 import { storedView } from '../../src/api/sessions';
 import { driverSessionRows } from '../../src/db/driver-sessions';
 import { ledgerRowsOfOrder } from '../../src/db/ledger-orders';
-import { KEYS_BY_ID, LEDGER_BY_KEY, migrateDb } from '../../src/db/migrate';
-import { AccessTokenModel, LedgerModel, MigrationBackupModel, MigrationModel, SessionKeyModel, SessionModel, sessionRowId } from '../../src/db/models';
+import { KEYS_BY_ID, LEDGER_BY_KEY, REFERENCE_BY_ID, migrateDb } from '../../src/db/migrate';
+import {
+  AccessTokenModel,
+  CredentialKeyModel,
+  GateModel,
+  LedgerModel,
+  MigrationBackupModel,
+  MigrationModel,
+  OpsUserModel,
+  ParkingAreaModel,
+  ParkingModel,
+  SessionKeyModel,
+  SessionModel,
+  sessionRowId,
+} from '../../src/db/models';
 import { ROOT } from '../../src/platform/local-servers';
 import { sha256Hex } from '../../src/security/constant-time';
 import { connectTestDb, dropTestDb } from '../helpers/db';
@@ -30,6 +47,48 @@ const ORDERS = 60;
 const VIPPS_ROWS = 20;
 const LEDGER_ROWS = 2 * ORDERS + VIPPS_ROWS;
 const orderId = (k: number) => `${k}-1`;
+
+/** Reference data: parkings with a gate each (gate 0 retired), ops users (user 0 deactivated). */
+const PARKINGS = 40;
+const parkingId = (i: number) => 5000 + i;
+const gateKey = (i: number) => `legacy-gate-key-${i}`;
+const gateMac = (i: number) => `02:00:00:00:50:${i.toString(16).padStart(2, '0').toUpperCase()}`;
+const OPS_USERS = 12;
+const opsToken = (k: number) => `legacy-ops-token-${k}`;
+const TARIFF = { graceMinutes: 10, intervalMinutes: 60, pricePerInterval: '5.00', dailyCap: null };
+
+/** A parking as the previous release wrote it: ObjectId `_id`, found by its `id` field (a scan). */
+function legacyParking(i: number) {
+  const now = new Date();
+  return {
+    _id: new Types.ObjectId(),
+    id: parkingId(i),
+    name: `Legacy P ${i}`,
+    description: '',
+    currency: 'RON',
+    active: true,
+    exclusivelyOnline: false,
+    accessPoints: [{ macAddress: gateMac(i), direction: 'entrance', name: 'Entrance' }],
+    tariff: TARIFF,
+    tariffVersions: [{ effectiveFrom: new Date('2024-01-01T00:00:00Z'), ...TARIFF }],
+    timeZone: 'Europe/Bucharest',
+    vatPercent: '21',
+    cardProvider: 'netopia',
+    anpr: i % 5 === 0 ? { areaCode: `legacy-area-${i}`, operatorId: 'legacy-operator' } : null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+const legacyGate = (i: number) => ({
+  _id: new Types.ObjectId(),
+  id: `legacy-gate-${i}`,
+  parkingId: parkingId(i),
+  direction: 'entrance',
+  macAddress: gateMac(i),
+  keyHash: sha256Hex(gateKey(i)),
+  active: i !== 0,
+});
+const legacyOpsUser = (k: number) => ({ _id: new Types.ObjectId(), name: `legacy-ops-${k}`, tokenHash: sha256Hex(opsToken(k)), active: k !== 0 });
 
 let uri: string;
 beforeAll(async () => {
@@ -101,7 +160,7 @@ const legacyToken = (i: number) => ({
 });
 
 /** The migration in another process (`npm run migrate -- --force`), as a second replica starting would run it. */
-type Moved = { sessions: number; tokens: number; ledger: number; restored: number };
+type Moved = { sessions: number; tokens: number; ledger: number; parkings: number; gates: number; opsUsers: number; restored: number };
 function migrateInChild(): Promise<Moved> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(ROOT, 'src', 'db', 'migrate-main.ts'), '--force'], {
@@ -135,6 +194,13 @@ test('legacy rows are moved exactly once by two processes at once, and again is 
   const cut = await LedgerModel.collection.findOne({ idempotencyKey: `capture-${orderId(3)}` });
   await MigrationBackupModel.collection.insertOne({ _id: `ledger:capture-${orderId(3)}` as never, target: 'ledger', newId: `capture-${orderId(3)}`, doc: cut });
   await LedgerModel.collection.deleteOne({ _id: cut!._id });
+  // Parkings, gates and ops users; gate 1 was interrupted after its copy was saved and its old row deleted.
+  await ParkingModel.collection.insertMany(Array.from({ length: PARKINGS }, (_, i) => legacyParking(i)));
+  await GateModel.collection.insertMany(Array.from({ length: PARKINGS }, (_, i) => legacyGate(i)));
+  await OpsUserModel.collection.insertMany(Array.from({ length: OPS_USERS }, (_, k) => legacyOpsUser(k)));
+  const cutGate = await GateModel.collection.findOne({ id: 'legacy-gate-1' });
+  await MigrationBackupModel.collection.insertOne({ _id: 'gates:legacy-gate-1' as never, target: 'gates', newId: 'legacy-gate-1', doc: cutGate });
+  await GateModel.collection.deleteOne({ _id: cutGate!._id });
   await MigrationModel.deleteMany({});
 
   // Before: the lookups by `_id` do not find legacy rows.
@@ -142,6 +208,9 @@ test('legacy rows are moved exactly once by two processes at once, and again is 
   expect(await sessionByAccessCommand(entrance(10))).toBeNull();
   expect(await driverForToken(token(5))).toEqual({ refused: 'invalid access token' });
   expect(await LedgerModel.findById(`capture-${orderId(10)}`).lean()).toBeNull();
+  expect(await findParking(parkingId(5))).toBeNull();
+  expect(await gateForKey(gateKey(5))).toBeNull();
+  expect(await opsUserForToken(opsToken(5))).toBeNull();
 
   // Two runs here at once (they surely overlap) and one in another process (it may start after they end).
   const runs = await Promise.all([migrateInChild(), migrateDb({ force: true }), migrateDb({ force: true })]);
@@ -150,11 +219,15 @@ test('legacy rows are moved exactly once by two processes at once, and again is 
   expect(runs.reduce((n, r) => n + r.sessions, 0)).toBe(SESSIONS - 1);
   expect(runs.reduce((n, r) => n + r.tokens, 0)).toBe(TOKENS);
   expect(runs.reduce((n, r) => n + r.ledger, 0)).toBe(LEDGER_ROWS - 1);
+  expect(runs.reduce((n, r) => n + r.parkings, 0)).toBe(PARKINGS);
+  expect(runs.reduce((n, r) => n + r.gates, 0)).toBe(PARKINGS - 1);
+  expect(runs.reduce((n, r) => n + r.opsUsers, 0)).toBe(OPS_USERS);
 
   await expectMigrated();
   const again = await migrateDb({ force: true });
-  expect(again).toEqual({ skipped: false, sessions: 0, tokens: 0, ledger: 0, restored: 0 });
-  expect(await migrateDb()).toEqual({ skipped: true, sessions: 0, tokens: 0, ledger: 0, restored: 0 });
+  const none = { sessions: 0, tokens: 0, ledger: 0, parkings: 0, gates: 0, opsUsers: 0, restored: 0 };
+  expect(again).toEqual({ skipped: false, ...none });
+  expect(await migrateDb()).toEqual({ skipped: true, ...none });
   await expectMigrated();
 }, 120_000);
 
@@ -191,6 +264,23 @@ async function expectMigrated(): Promise<void> {
     expect(rows.map((r) => r.idempotencyKey).sort()).toEqual([`attempt-${orderId(k)}`, `capture-${orderId(k)}`]);
   }
   for (let k = 0; k < VIPPS_ROWS; k++) expect(await LedgerModel.exists({ _id: `vipps-usage-${k}` })).toBeTruthy();
+  // Reference data: each row once, under its new `_id`, whole; keys work through their key rows, and only the
+  // active ones.
+  expect(await MigrationModel.exists({ _id: REFERENCE_BY_ID })).toBeTruthy();
+  for (const model of [ParkingModel, GateModel, OpsUserModel] as const) {
+    expect(await model.collection.countDocuments({ _id: { $type: 'objectId' } })).toBe(0);
+  }
+  expect(await ParkingModel.countDocuments({})).toBe(PARKINGS);
+  expect(await GateModel.countDocuments({})).toBe(PARKINGS);
+  expect(await OpsUserModel.countDocuments({})).toBe(OPS_USERS);
+  expect(await CredentialKeyModel.countDocuments({})).toBe(PARKINGS - 1 + OPS_USERS - 1); // none for gate 0 and user 0 (inactive)
+  for (let i = 0; i < PARKINGS; i++) {
+    expect(await findParking(parkingId(i))).toMatchObject({ id: parkingId(i), name: `Legacy P ${i}`, accessPoints: [{ macAddress: gateMac(i) }], tariffVersions: [TARIFF] });
+    expect((await findParkingByAreaCode(`legacy-area-${i}`))?.id).toBe(i % 5 === 0 ? parkingId(i) : undefined);
+    const gate = { id: `legacy-gate-${i}`, parkingId: parkingId(i), direction: 'entrance', macAddress: gateMac(i) };
+    expect(await gateForKey(gateKey(i))).toEqual(i === 0 ? null : gate);
+  }
+  for (let k = 0; k < OPS_USERS; k++) expect(await opsUserForToken(opsToken(k))).toBe(k === 0 ? null : `legacy-ops-${k}`);
 }
 
 test('a projection that meets a row written in the old shape (after the migration ran) moves it and projects', async () => {
@@ -232,4 +322,91 @@ test('a booking whose key a previous-release row holds (written after the migrat
   expect(await LedgerModel.countDocuments({ idempotencyKey: 'capture-901-1' })).toBe(1);
   expect(await LedgerModel.findById('capture-901-1').lean()).toMatchObject({ gross: '12.50' });
   expect((await ledgerRowsOfOrder('901-1')).map((r) => r.idempotencyKey)).toEqual(['capture-901-1']);
+});
+
+const parkingBody = (price: string) =>
+  ParkingBody.parse({
+    name: 'Late legacy P',
+    currency: 'RON',
+    time_zone: 'Europe/Bucharest',
+    vat_percent: '21',
+    card_provider: 'netopia',
+    tariff: { grace_minutes: 10, interval_minutes: 60, price_per_interval: price, daily_cap: null },
+  });
+
+test('ops writes that meet a parking, gate or ops user in the old shape (written after the migration ran) move it first and keep what it held', async () => {
+  const i = 90;
+  await ParkingModel.collection.insertOne(legacyParking(i));
+  await GateModel.collection.insertOne(legacyGate(i));
+  await OpsUserModel.collection.insertOne(legacyOpsUser(90));
+
+  // A tariff change: the old version stays in the history, the access point stays listed.
+  const { created, parking } = await putParking(parkingId(i), parkingBody('7.00'));
+  expect(created).toBe(false);
+  expect(parking.tariffVersions.map((v) => v.pricePerInterval)).toEqual(['5.00', '7.00']);
+  expect(parking.accessPoints.map((a) => a.macAddress)).toEqual([gateMac(i)]);
+  expect(await ParkingModel.collection.countDocuments({ id: parkingId(i) })).toBe(1);
+  expect((await findParking(parkingId(i)))?.name).toBe('Late legacy P');
+
+  // Re-keying the gate: the old key stops working, the new one works; retiring it stops that one too.
+  expect(await gateForKey(gateKey(i))).toBeNull(); // not moved yet: only `_id` lookups, so not found
+  const { key } = await putGate(parkingId(i), `legacy-gate-${i}`, { direction: 'entrance', mac_address: gateMac(i) });
+  expect(await GateModel.collection.countDocuments({ id: `legacy-gate-${i}` })).toBe(1);
+  expect(await gateForKey(gateKey(i))).toBeNull();
+  expect(await gateForKey(key)).toMatchObject({ id: `legacy-gate-${i}`, parkingId: parkingId(i) });
+  expect(await CredentialKeyModel.exists({ _id: `gate:${sha256Hex(gateKey(i))}` })).toBeNull();
+  expect(await retireGate(parkingId(i), `legacy-gate-${i}`)).toBe(true);
+  expect(await gateForKey(key)).toBeNull();
+  expect((await findParking(parkingId(i)))?.accessPoints).toEqual([]);
+
+  // Re-keying the ops user likewise.
+  const { token: opsNew } = await createOpsUser('legacy-ops-90');
+  expect(await OpsUserModel.collection.countDocuments({ name: 'legacy-ops-90' })).toBe(1);
+  expect(await opsUserForToken(opsToken(90))).toBeNull();
+  expect(await opsUserForToken(opsNew)).toBe('legacy-ops-90');
+
+  // A previous-release process re-keys a moved gate by its `id` (no key row): the forced run writes the row.
+  await GateModel.collection.updateOne({ id: 'legacy-gate-2' }, { $set: { keyHash: sha256Hex('rekeyed-by-old-release') } });
+  expect(await gateForKey('rekeyed-by-old-release')).toBeNull();
+  await migrateDb({ force: true });
+  expect(await gateForKey('rekeyed-by-old-release')).toMatchObject({ id: 'legacy-gate-2' });
+  expect(await gateForKey(gateKey(2))).toBeNull();
+});
+
+test('seeding the same parking, gate and ops user from several processes at once leaves one of each, and every key works', async () => {
+  const id = 5950;
+  const mac = '02:00:00:00:59:50';
+  const seed = async () => {
+    await putParking(id, parkingBody('3.00'));
+    await putGate(id, 'seeded-gate', { direction: 'exit', mac_address: mac }, 'seeded-gate-key');
+    await createOpsUser('seeded-ops', 'seeded-ops-token');
+  };
+  await Promise.all(Array.from({ length: 4 }, seed));
+  expect(await ParkingModel.countDocuments({ id })).toBe(1);
+  expect((await findParking(id))?.accessPoints).toEqual([{ macAddress: mac, direction: 'exit', name: 'Exit' }]);
+  expect((await findParking(id))?.tariffVersions).toHaveLength(1);
+  expect(await GateModel.countDocuments({ id: 'seeded-gate' })).toBe(1);
+  expect(await gateForKey('seeded-gate-key')).toEqual({ id: 'seeded-gate', parkingId: id, direction: 'exit', macAddress: mac });
+  expect(await opsUserForToken('seeded-ops-token')).toBe('seeded-ops');
+  expect(await CredentialKeyModel.countDocuments({ owner: { $in: ['seeded-gate', 'seeded-ops'] } })).toBe(2);
+});
+
+test('an Autopay area belongs to one parking: taken is refused, given up it can be claimed, and its row follows', async () => {
+  await putOperator('area-operator', { name: 'Area operator', callback_auth: { method: 'basic', secret: 'area-operator-secret' } });
+  const withArea = (area: string) => ({ ...parkingBody('1.00'), anpr: { area_code: area, operator_id: 'area-operator' } });
+  await putParking(5961, withArea('harbour'));
+  expect((await findParkingByAreaCode('harbour'))?.id).toBe(5961);
+  await expect(putParking(5962, withArea('harbour'))).rejects.toMatchObject({ code: 'area_taken' });
+  // 5961 moves to another area: 'harbour' is free, its row goes, and 5962 can claim it.
+  await putParking(5961, withArea('quay'));
+  expect(await findParkingByAreaCode('harbour')).toBeNull();
+  await putParking(5962, withArea('harbour'));
+  expect((await findParkingByAreaCode('harbour'))?.id).toBe(5962);
+  expect((await findParkingByAreaCode('quay'))?.id).toBe(5961);
+  // A row left pointing at a parking that no longer names the area (a crash between the two writes) is taken over.
+  await ParkingAreaModel.collection.insertOne({ _id: 'dock' as never, parkingId: 5961 });
+  expect(await findParkingByAreaCode('dock')).toBeNull();
+  await putParking(5962, withArea('dock'));
+  expect((await findParkingByAreaCode('dock'))?.id).toBe(5962);
+  expect(await findParkingByAreaCode('harbour')).toBeNull();
 });

@@ -56,6 +56,8 @@ test('a parking made through the ops API takes a session, and a tariff change do
 
   // A retired gate's key stops working.
   expect((await ops('DELETE', `/api/ops/parkings/${PARKING_ID}/gates/harbour-out`)).status).toBe(204);
+  const after = await ops('GET', `/api/ops/parkings/${PARKING_ID}`);
+  expect(after.body.parking.access_points.map((a: { direction: string }) => a.direction)).toEqual(['entrance']);
   expect((await gate(exit.body.gate.api_key, '02:00:00:00:70:02', 'exited')).status).toBe(401);
 });
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { reconcileProviderDay } from '../../reconciliation/provider-orders';
 import { dailyReconciliation } from '../../../workflows/daily-reconciliation';
-import { LedgerModel, ParkingModel, SessionModel } from '../../db/models';
+import { LedgerModel, ParkingModel, SessionModel, parkingRowId } from '../../db/models';
 import { addDays, assertTimeZone, localDay, startOfLocalDay } from '../../domain/calendar';
 import { renderReportCsv } from '../../domain/report-csv';
 import { buildDailyReport, isCalendarDay, type DailyReport, type ReportLedgerRow, type ReportSessionRow } from '../../domain/report';
@@ -40,7 +40,7 @@ const dailyQuery = z.strictObject({
 /** Today where the parking is: a report asked for in the evening in Bucharest is about Bucharest's day. */
 async function defaultDay(parkingId: number | undefined): Promise<string> {
   const parking = parkingId
-    ? await ParkingModel.findOne({ id: parkingId }, { timeZone: 1 }).lean()
+    ? await ParkingModel.findById(parkingRowId(parkingId), { timeZone: 1 }).lean()
     : await ParkingModel.findOne({}, { timeZone: 1 }).sort({ id: 1 }).lean();
   if (parkingId && !parking) throw notFound(`parking ${parkingId} not found`);
   return localDay(Date.now(), parking?.timeZone ?? 'UTC');

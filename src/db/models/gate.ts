@@ -1,12 +1,14 @@
 import { Schema, model } from 'mongoose';
 
 /**
- * A gate controller: one per access point, with its own API key (stored as a SHA-256 hash of a random key and
- * looked up by it). The key is bound to the gate's parking, direction and MAC address; events from this key are
- * accepted only for that parking, that direction and that MAC.
+ * A gate controller: one per access point, with its own API key (stored as a SHA-256 hash of a random key). The
+ * key is bound to the gate's parking, direction and MAC address; events from this key are accepted only for that
+ * parking, that direction and that MAC. `_id` = the gate's id; a key finds its gate through its CredentialKey row
+ * (`_id` = `gate:<keyHash>`), and the gate's own `keyHash` and `active` decide.
  */
 const gateSchema = new Schema(
   {
+    _id: { type: String, required: true },
     id: { type: String, required: true, unique: true },
     parkingId: { type: Number, required: true },
     direction: { type: String, enum: ['entrance', 'exit'], required: true },
@@ -17,4 +19,7 @@ const gateSchema = new Schema(
   },
   { timestamps: true },
 );
+gateSchema.pre('validate', function () {
+  if (this.isNew && this.id) this._id = this.id;
+});
 export const GateModel = model('Gate', gateSchema);

@@ -1,4 +1,4 @@
-export { ParkingModel } from './parking';
+export { ParkingAreaModel, ParkingModel, parkingRowId } from './parking';
 export { DriverModel, AccessTokenModel, tokenRowId } from './driver';
 export { DriverSlotModel, IdBlockModel, SessionKeyModel, SessionModel, StartRequestModel, sessionRowId } from './session';
 export { LedgerModel, LedgerOrderSlotModel } from './ledger';
@@ -9,3 +9,4 @@ export { RefundRequestModel } from './refund-request';
 export { GateModel } from './gate';
 export { OpsUserModel, OpsAuditModel } from './ops-user';
 export { MigrationBackupModel, MigrationModel } from './migration';
+export { CredentialKeyModel, gateKeyId, opsKeyId } from './credential-key';

@@ -1,14 +1,22 @@
 import { Schema, model } from 'mongoose';
 
-/** One ops person, one token (a SHA-256 hash of a random token, looked up by it); the name goes into the audit trail. */
+/**
+ * One ops person, one token (a SHA-256 hash of a random token); the name goes into the audit trail. `_id` = the
+ * name; a token finds its user through its CredentialKey row (`_id` = `ops:<tokenHash>`), and the user's own
+ * `tokenHash` and `active` decide.
+ */
 const opsUserSchema = new Schema(
   {
+    _id: { type: String, required: true },
     name: { type: String, required: true, unique: true },
     tokenHash: { type: String, required: true, unique: true },
     active: { type: Boolean, default: true },
   },
   { timestamps: true },
 );
+opsUserSchema.pre('validate', function () {
+  if (this.isNew && this.name) this._id = this.name;
+});
 export const OpsUserModel = model('OpsUser', opsUserSchema);
 
 /** Who did what through the ops API: every state-changing ops action writes one row before it acts. */

@@ -5,8 +5,15 @@ const accessPointSchema = new Schema(
   { _id: false },
 );
 
+/**
+ * A parking row's `_id`: its integer id as a string (like `sessionRowId`), so a start, gate event or price reads
+ * its parking by `_id`, the one lookup FerretDB answers from an index. `id` stays, for lists in id order.
+ */
+export const parkingRowId = (id: number): string => String(id);
+
 const parkingSchema = new Schema(
   {
+    _id: { type: String, required: true },
     id: { type: Number, required: true, unique: true },
     name: { type: String, required: true },
     description: { type: String, default: '' },
@@ -50,7 +57,18 @@ const parkingSchema = new Schema(
   },
   { timestamps: true },
 );
+parkingSchema.pre('validate', function () {
+  if (this.isNew && typeof this.id === 'number') this._id = parkingRowId(this.id);
+});
 parkingSchema.index({ 'anpr.areaCode': 1 });
 
 export type ParkingDoc = InferSchemaType<typeof parkingSchema>;
 export const ParkingModel = model('Parking', parkingSchema);
+
+/**
+ * Autopay area code → its parking (`_id` = the area code), so an ANPR start finds its parking by `_id` twice. The
+ * parking's own `anpr.areaCode` decides: a row left by a parking that gave the area up points nowhere, and the next
+ * parking to claim the area takes it over (src/reference-data/service.ts).
+ */
+const parkingAreaSchema = new Schema({ _id: { type: String, required: true }, parkingId: { type: Number, required: true } }, { versionKey: false });
+export const ParkingAreaModel = model('ParkingArea', parkingAreaSchema);
