@@ -99,7 +99,9 @@ async function queryWithRetry(temporal: Client, sessionId: number, justStarted: 
       const busyWorker = justStarted && attempt < 5 && isTemporalUnavailable(err) && /query/i.test((err as Error).message);
       // A query the worker failed (its workflow task fails) is not worth 2 s of asking: the API answers 503.
       const failing = err instanceof QueryNotRegisteredError && attempt >= 2;
-      if (!busyWorker && (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err) || failing || attempt >= 20)) throw err;
+      // Refused because the workflow is closed: final, the caller reads the row.
+      const final = err instanceof WorkflowNotFoundError || err instanceof QueryRejectedError;
+      if (!busyWorker && (final || isTemporalUnavailable(err) || failing || attempt >= 20)) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

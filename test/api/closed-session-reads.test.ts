@@ -5,10 +5,14 @@
  * view has landed in the read model). Told apart by a mark put on the row only.
  */
 import { randomUUID } from 'node:crypto';
+import { InterceptingCall } from '@grpc/grpc-js';
+import { Client, Connection } from '@temporalio/client';
+import { loadSession } from '../../src/api/sessions';
 import { issueDriverToken } from '../../src/db/credentials';
 import { SessionModel, sessionRowId } from '../../src/db/models';
 import { sessionWorkflowId } from '../../src/temporal/ids';
 import { DRIVER_TOKEN, sessionOf } from '../helpers/card-flow';
+import { testDataConverter } from '../helpers/data-converter';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
@@ -44,6 +48,24 @@ test('a completed session is answered by the row its workflow left, with no quer
   const res = await sessionOf(s, id);
   expect(res.status).toBe(200);
   expect(res.body.parking_session).toMatchObject({ id, state: 'cancelled', vehicle_reg: 'ROW-ONLY' });
+  // One query, refused by the server, and no asking again: a closed workflow will not answer later.
+  const queries: string[] = [];
+  const connection = await Connection.connect({
+    address: s.config.TEMPORAL_ADDRESS,
+    interceptors: [
+      (options, next) => {
+        if (options.method_definition.path.endsWith('/QueryWorkflow')) queries.push(options.method_definition.path);
+        return new InterceptingCall(next(options));
+      },
+    ],
+  });
+  try {
+    const counted = new Client({ connection, namespace: s.config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter });
+    expect(await loadSession(counted, id)).toMatchObject({ sessionId: id, state: 'cancelled', plate: 'ROW-ONLY' });
+  } finally {
+    await connection.close();
+  }
+  expect(queries).toHaveLength(1);
   // Another driver still learns nothing about it.
   const stranger = (await issueDriverToken('stranger', 'test', 1)).token;
   const other = await http('GET', `${s.api}/api/car_driver/parking_sessions/${id}`, { token: stranger });
