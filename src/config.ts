@@ -112,6 +112,12 @@ const EnvSchema = z.object({
   PAY_LINK_TTL_MINUTES: z.coerce.number().int().positive().max(24 * 60).default(30),
   /** Driver access tokens issued from now on expire after this many days. */
   DRIVER_TOKEN_TTL_DAYS: z.coerce.number().int().positive().max(3650).default(90),
+  /**
+   * How long the API keeps a parking, a gate key or a driver token it has read (src/db/read-through-cache.ts).
+   * A change made through this API process is seen at once; one made by another replica or the admin CLI (a
+   * revoked token, a retired gate) within this many milliseconds. 0: read the database on every request.
+   */
+  REFERENCE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Requests per IP and minute on the pay page, the result page and the EPX browser return. */
   RATE_LIMIT_PAY_PER_MINUTE: z.coerce.number().int().positive().default(30),
   RATE_LIMIT_RESULT_PER_MINUTE: z.coerce.number().int().positive().default(120),

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { SessionModel } from '../db/models';
+import { setReferenceCacheTtl } from '../db/read-through-cache';
 import { requestContext } from '../observability/http-context';
 import { registerAttentionGauge } from '../observability/metrics';
 import type { ApiDeps } from './deps';
@@ -21,6 +22,7 @@ import { vippsRoutes } from './routes/vipps';
 
 /** The Express app (no listen): HTTP in, signals / updates / queries out. */
 export function createApp(deps: ApiDeps): Express {
+  setReferenceCacheTtl(deps.config.REFERENCE_CACHE_TTL_MS);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');

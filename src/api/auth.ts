@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import { driverTokens, gateKeys, type CachedGate } from '../db/credential-cache';
 import { tokenExpiry } from '../db/credentials';
 import { AccessTokenModel, CredentialKeyModel, GateModel, OpsUserModel, gateKeyId, opsKeyId, tokenRowId } from '../db/models';
 import { sha256Hex } from '../security/constant-time';
@@ -10,12 +11,7 @@ export function bearerToken(req: Request): string | null {
   return m ? m[1] : null;
 }
 
-export interface AuthenticatedGate {
-  id: string;
-  parkingId: number;
-  direction: 'entrance' | 'exit';
-  macAddress: string;
-}
+export type AuthenticatedGate = CachedGate;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -37,12 +33,21 @@ const LEGACY_TOKEN_TTL_DAYS = 90;
  */
 export async function driverForToken(token: string): Promise<{ driverId: string } | { refused: string }> {
   const tokenHash = sha256Hex(token);
-  // By `_id` (derived from the hash; rows issued before that are re-keyed by src/db/migrate.ts). Never by hash
-  // alone: on FerretDB that is a scan, and an unknown token would cost one.
-  const found = await AccessTokenModel.findOne({ _id: tokenRowId(tokenHash), tokenHash }).lean();
-  if (!found) return { refused: 'invalid access token' };
-  if (found.revokedAt) return { refused: 'access token revoked' };
-  if (tokenExpiry(found, LEGACY_TOKEN_TTL_DAYS).getTime() <= Date.now()) return { refused: 'access token expired' };
+  const found = await driverTokens.get(
+    tokenHash,
+    async () => {
+      // By `_id` (derived from the hash; rows issued before that are re-keyed by src/db/migrate.ts). Never by hash
+      // alone: on FerretDB that is a scan, and an unknown token would cost one.
+      const row = await AccessTokenModel.findOne({ _id: tokenRowId(tokenHash), tokenHash }).lean();
+      if (!row) return { refused: 'invalid access token' };
+      if (row.revokedAt) return { refused: 'access token revoked' };
+      return { driverId: row.driverId, expiresAtMs: tokenExpiry(row, LEGACY_TOKEN_TTL_DAYS).getTime() };
+    },
+    // Only a token that works is memoized (src/db/credential-cache.ts); a refused one is read again every time.
+    (t) => 'driverId' in t,
+  );
+  if (!found || 'refused' in found) return { refused: found?.refused ?? 'invalid access token' };
+  if (found.expiresAtMs <= Date.now()) return { refused: 'access token expired' };
   return { driverId: found.driverId };
 }
 
@@ -83,10 +88,12 @@ export const requireOps: RequestHandler = async (req, _res, next) => {
  */
 export async function gateForKey(key: string): Promise<AuthenticatedGate | null> {
   const keyHash = sha256Hex(key);
-  const row = await CredentialKeyModel.findById(gateKeyId(keyHash)).lean();
-  const gate = row ? await GateModel.findById(row.owner).lean() : null;
-  if (!gate || gate.keyHash !== keyHash || gate.active !== true) return null;
-  return { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+  return gateKeys.get(keyHash, async () => {
+    const row = await CredentialKeyModel.findById(gateKeyId(keyHash)).lean();
+    const gate = row ? await GateModel.findById(row.owner).lean() : null;
+    if (!gate || gate.keyHash !== keyHash || gate.active !== true) return null;
+    return { id: gate.id, parkingId: gate.parkingId, direction: gate.direction as 'entrance' | 'exit', macAddress: gate.macAddress };
+  });
 }
 
 /** Gate controllers: `X-API-Key`, one key per gate, bound to its parking, direction and MAC address. */

@@ -1,5 +1,6 @@
 import { Client, QueryNotRegisteredError, QueryRejectedError, WorkflowNotFoundError } from '@temporalio/client';
 import { SessionModel, sessionRowId } from '../db/models';
+import { ReadThroughCache } from '../db/read-through-cache';
 import { sessionWorkflowId } from '../temporal/ids';
 import { sessionViewQuery, type SessionView } from '../../workflows/messages';
 import { badRequest, notFound } from './errors';
@@ -47,10 +48,16 @@ export async function loadSession(temporal: Client, sessionId: number, driverId?
  * the workflow's first task. A session without a row (allocated elsewhere) is checked through its workflow.
  */
 export async function assertDriverSession(temporal: Client, sessionId: number, driverId: string): Promise<void> {
-  const row = await SessionModel.findById(sessionRowId(sessionId), { driverId: 1 }).lean<{ driverId?: string }>();
-  if (!row) return void (await loadSession(temporal, sessionId, driverId));
-  if (row.driverId !== driverId) throw notFound(`parking session ${sessionId} not found`);
+  const owner = await sessionOwners.get(sessionRowId(sessionId), async () => {
+    const row = await SessionModel.findById(sessionRowId(sessionId), { driverId: 1 }).lean<{ driverId?: string }>();
+    return row ? (row.driverId ?? '') : null;
+  });
+  if (owner === null) return void (await loadSession(temporal, sessionId, driverId));
+  if (owner !== driverId) throw notFound(`parking session ${sessionId} not found`);
 }
+
+/** Whose a session is never changes once its row is written, so it is kept for as long as there is room. */
+const sessionOwners = new ReadThroughCache<string>({ ttlMs: () => Number.MAX_SAFE_INTEGER, maxEntries: 50_000 });
 
 /**
  * A session for a check that an update or signal follows (pay page, finalize's terminal check, a gate's parking):

@@ -8,7 +8,8 @@ import { createGate, newSecretToken } from '../db/credentials';
 import { isDuplicateKey } from '../db/errors';
 import { moveLegacyReferenceRow } from '../db/migrate';
 import { CredentialKeyModel, FleetModel, GateModel, OperatorModel, ParkingAreaModel, ParkingModel, gateKeyId, parkingRowId } from '../db/models';
-import { findParking } from '../db/parking-snapshot';
+import { findParkingRow, forgetParking } from '../db/parking-snapshot';
+import { forgetGateKeys } from '../db/credential-cache';
 import type { ParkingDoc } from '../db/models/parking';
 import { withTariffChange, type TariffTerms, type TariffVersion } from '../domain/tariff-versions';
 import type { FleetBody, GateBody, OperatorBody, ParkingBody } from './schemas';
@@ -37,7 +38,7 @@ const storedTerms = (t: ParkingDoc['tariff'] | undefined | null): TariffTerms | 
 async function areaHolder(areaCode: string): Promise<number | null> {
   const row = await ParkingAreaModel.findById(areaCode).lean();
   if (!row) return null;
-  return (await findParking(row.parkingId))?.anpr?.areaCode === areaCode ? row.parkingId : null;
+  return (await findParkingRow(row.parkingId))?.anpr?.areaCode === areaCode ? row.parkingId : null;
 }
 
 /**
@@ -101,6 +102,7 @@ export async function putParking(id: number, body: ParkingBody, now = new Date()
   // An area the parking gave up: its row goes (left behind by a crash, it points at a parking without the area).
   const oldArea = existing?.anpr?.areaCode;
   if (oldArea && oldArea !== body.anpr?.area_code) await ParkingAreaModel.deleteOne({ _id: oldArea, parkingId: id });
+  forgetParking(id);
   return { created: !existing, parking: parking as ParkingDoc };
 }
 
@@ -135,6 +137,8 @@ export async function putGate(parkingId: number, gateId: string, body: GateBody,
   await dropAccessPoints(parkingId, drop);
   // $addToSet: two seeds racing add the same access point once.
   await ParkingModel.updateOne({ _id: parkingRowId(parkingId) }, { $addToSet: { accessPoints: { macAddress: mac, direction: body.direction, name } } });
+  forgetParking(parkingId);
+  forgetGateKeys();
   return gate;
 }
 
@@ -147,6 +151,8 @@ export async function retireGate(parkingId: number, gateId: string): Promise<boo
   // The key's lookup row goes too (the inactive gate already refuses it).
   await CredentialKeyModel.deleteOne({ _id: gateKeyId(gate.keyHash), owner: gateId });
   await dropAccessPoints(parkingId, [gate.macAddress.toUpperCase()]);
+  forgetParking(parkingId);
+  forgetGateKeys();
   return true;
 }
 

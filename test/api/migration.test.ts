@@ -35,6 +35,7 @@ import {
 } from '../../src/db/models';
 import { ROOT } from '../../src/platform/local-servers';
 import { sha256Hex } from '../../src/security/constant-time';
+import { setReferenceCacheTtl } from '../../src/db/read-through-cache';
 import { connectTestDb, dropTestDb } from '../helpers/db';
 
 const SESSIONS = 300;
@@ -92,6 +93,8 @@ const legacyOpsUser = (k: number) => ({ _id: new Types.ObjectId(), name: `legacy
 
 let uri: string;
 beforeAll(async () => {
+  // What the database holds, and what each lookup costs there: not the API's per-process memo of it.
+  setReferenceCacheTtl(0);
   uri = await connectTestDb('migration');
 });
 afterAll(() => dropTestDb());

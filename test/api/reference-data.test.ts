@@ -3,13 +3,15 @@
  * takes a real session end to end; tariff changes are versions that never reprice a running stay; every write
  * is validated and audited, and secrets never come back.
  */
+import mongoose from 'mongoose';
 import { eventually, http, startStack, type Stack } from '../helpers/stack';
 import { DRIVER_TOKEN, sessionOf } from '../helpers/card-flow';
 
 let s: Stack;
 let ops: (method: string, path: string, body?: unknown) => ReturnType<typeof http>;
 beforeAll(async () => {
-  s = await startStack('reference_data');
+  // A memo that outlives any pause of this machine, so the test below sees reads saved, not a lapsed TTL.
+  s = await startStack('reference_data', { REFERENCE_CACHE_TTL_MS: '60000' });
   ops = (method, path, body) => http(method, `${s.api}${path}`, { token: s.config.OPS_API_TOKEN, body });
 });
 afterAll(() => s?.stop());
@@ -59,6 +61,57 @@ test('a parking made through the ops API takes a session, and a tariff change do
   const after = await ops('GET', `/api/ops/parkings/${PARKING_ID}`);
   expect(after.body.parking.access_points.map((a: { direction: string }) => a.direction)).toEqual(['entrance']);
   expect((await gate(exit.body.gate.api_key, '02:00:00:00:70:02', 'exited')).status).toBe(401);
+});
+
+/** The collections this process read from (through mongoose) while `fn` ran. */
+async function readsDuring<T>(fn: () => Promise<T>): Promise<{ result: T; reads: string[] }> {
+  const reads: string[] = [];
+  mongoose.set('debug', (collection: string, method: string) => {
+    if (/^find/.test(method)) reads.push(collection);
+  });
+  try {
+    return { result: await fn(), reads };
+  } finally {
+    mongoose.set('debug', false);
+  }
+}
+
+test('the API reads a parking, a gate key and a token once, and sees an ops write through it on the next request', async () => {
+  const id = 7020;
+  expect((await ops('PUT', `/api/ops/parkings/${id}`, parking('0.10', { name: 'Quay P' }))).status).toBe(201);
+  const entrance = await ops('PUT', `/api/ops/parkings/${id}/gates/quay-in`, { direction: 'entrance', mac_address: '02:00:00:00:70:11' });
+  const start = await http('POST', `${s.api}/api/car_driver/parking_sessions`, { token: DRIVER_TOKEN, body: { parking_session: { secured_parking_id: id } } });
+  expect(start.status).toBe(201);
+  const sessionId: number = start.body.parking_session.id;
+  const reference = (reads: string[]) => reads.filter((c) => ['parkings', 'accesstokens', 'gates', 'credentialkeys'].includes(c));
+
+  const first = await readsDuring(() => sessionOf(s, sessionId));
+  const again = await readsDuring(() => sessionOf(s, sessionId));
+  expect(first.result.body.smart_key.name).toBe('Quay P');
+  expect(again.result.body.smart_key).toEqual(first.result.body.smart_key);
+  expect(reference(again.reads)).toEqual([]);
+
+  expect((await ops('PUT', `/api/ops/parkings/${id}`, parking('0.10', { name: 'Quay P North' }))).status).toBe(200);
+  const renamed = await readsDuring(() => sessionOf(s, sessionId));
+  expect(renamed.result.body.smart_key.name).toBe('Quay P North');
+  expect(reference(renamed.reads)).toEqual(['parkings']);
+
+  const gate = () =>
+    http('POST', `${s.api}/api/gates/events`, { headers: { 'x-api-key': entrance.body.gate.api_key }, body: { parking_session_id: sessionId, event: 'entered', mac_address: '02:00:00:00:70:11' } });
+  expect((await gate()).status).toBe(202);
+  const repeated = await readsDuring(gate);
+  expect(repeated.result.status).toBeLessThan(300);
+  expect(reference(repeated.reads)).toEqual([]);
+
+  // Re-keyed through this API: the old key is refused on its next use, the new one works.
+  const rekeyed = await ops('PUT', `/api/ops/parkings/${id}/gates/quay-in`, { direction: 'entrance', mac_address: '02:00:00:00:70:11' });
+  expect(rekeyed.body.gate.api_key).not.toBe(entrance.body.gate.api_key);
+  expect((await gate()).status).toBe(401);
+  const withNewKey = await http('POST', `${s.api}/api/gates/events`, {
+    headers: { 'x-api-key': rekeyed.body.gate.api_key },
+    body: { parking_session_id: sessionId, event: 'entered', mac_address: '02:00:00:00:70:11' },
+  });
+  expect(withNewKey.status).toBeLessThan(300);
 });
 
 test('bad reference data is refused with a code and changes nothing', async () => {

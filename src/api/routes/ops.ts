@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { normalisePlate } from '../../domain/plate';
+import { forgetDriverTokens } from '../../db/credential-cache';
 import { AccessTokenModel, AgreementModel, OpsAuditModel, SessionModel, sessionRowId } from '../../db/models';
 import { cancelUpdate, requestManualStopUpdate, type SessionView } from '../../../workflows/messages';
 import { audited } from '../audit';
@@ -186,6 +187,7 @@ export function opsRoutes(deps: ApiDeps): Router {
     const revoked = await audited(req, 'driver_token_revoke', target, { driverId, reason: body.data.reason }, async () => {
       if (body.data.token_id && !(await AccessTokenModel.exists({ driverId, _id: body.data.token_id }))) throw notFound(`driver ${driverId} has no token ${body.data.token_id}`);
       const result = await AccessTokenModel.updateMany(filter, { $set: { revokedAt: new Date(), revokedBy: req.opsUser } });
+      forgetDriverTokens();
       return result.modifiedCount;
     });
     res.json({ driver_id: driverId, revoked });
