@@ -51,7 +51,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Through the area's row, by `_id` twice (an unknown area is one index miss); the parking must still hold it. */
-export async function findParkingByAreaCode(areaCode: string): Promise<ParkingDoc | null> {
+export async function findParkingByAreaCode(areaCode: string): Promise<Readonly<ParkingDoc> | null> {
   const area = await ParkingAreaModel.findById(areaCode).lean();
   const parking = area ? await findParking(area.parkingId) : null;
   return parking?.anpr?.areaCode === areaCode ? parking : null;

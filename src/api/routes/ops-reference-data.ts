@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { FleetModel, OperatorModel, ParkingModel } from '../../db/models';
 import type { ParkingDoc } from '../../db/models/parking';
-import { findParking } from '../../db/parking-snapshot';
+import { findParkingRow } from '../../db/parking-snapshot';
 import { TariffChangeRejected } from '../../domain/tariff-versions';
 import { putFleet, putGate, putOperator, putParking, ReferenceDataRejected, retireGate } from '../../reference-data/service';
 import { FleetBody, GateBody, OperatorBody, ParkingBody, SlugId } from '../../reference-data/schemas';
@@ -73,7 +73,8 @@ export function opsReferenceDataRoutes(): Router {
 
   r.get('/api/ops/parkings/:id', async (req, res) => {
     const id = pathParkingId(req);
-    const p = await findParking(id);
+    // Ops see what the database holds, not this process's memo of it.
+    const p = await findParkingRow(id);
     if (!p) throw notFound(`parking ${id} not found`);
     res.json({ parking: parkingView(p) });
   });
