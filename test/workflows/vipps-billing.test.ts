@@ -260,6 +260,11 @@ async function stateOf(agreementId: string): Promise<VippsBillingState> {
 }
 
 const QUERY_DEADLINE_MS = 5_000;
+const GRPC_DEADLINE_EXCEEDED = 4;
+function deadlineExceeded(err: unknown): boolean {
+  const codeOf = (e: unknown) => (typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined);
+  return codeOf(err) === GRPC_DEADLINE_EXCEEDED || (err instanceof Error && codeOf(err.cause) === GRPC_DEADLINE_EXCEEDED);
+}
 
 /**
  * The billing state once the run current at `fromRunId` has continued as new, waited for without queries. The test
@@ -276,11 +281,6 @@ async function afterContinueAsNew(agreementId: string, fromRunId: string, what: 
 async function currentRunId(agreementId: string): Promise<string> {
   const handle = env.client.workflow.getHandle(vippsBillingWorkflowId(agreementId));
   return (await env.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.describe())).runId;
-}
-const GRPC_DEADLINE_EXCEEDED = 4;
-function deadlineExceeded(err: unknown): boolean {
-  const codeOf = (e: unknown) => (typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined);
-  return codeOf(err) === GRPC_DEADLINE_EXCEEDED || (err instanceof Error && codeOf(err.cause) === GRPC_DEADLINE_EXCEEDED);
 }
 
 /**
