@@ -1,7 +1,7 @@
 /**
  * A bounded, expiring, per-process memo of rows the request path reads many times a second and ops change rarely
- * (a parking, a gate key, a driver token). Each driver session reads its parking about ten times and its token
- * seven; on FerretDB every read is a round trip and a SQLite lookup (docs/ARCHITECTURE.md, "Where a session's CPU
+ * (a parking, a gate key, a driver token). Without it a driver session read its parking about ten times and its
+ * token seven; on FerretDB every read is a round trip and a SQLite lookup (docs/ARCHITECTURE.md, "Where a session's CPU
  * goes").
  *
  * Consistency: a write through this process forgets the entry at once (`forget`, `clear`); a write by another
